@@ -1,0 +1,53 @@
+# Two commands on a fresh machine: `make run` (the shop) and `make test` (the suite).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEV_ENV := DEBUG=true
+
+.PHONY: run test lint format migrate demo superuser reconcile bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+## run: set up and serve the shop on http://127.0.0.1:8000 (SQLite, offline Stripe, demo pieces)
+run: $(VENV)/.runtime
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py load_demo --if-empty
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+
+## test: set up and run the whole suite (PostgreSQL tests need DATABASE_URL=postgres://...)
+test: $(VENV)/.dev
+	@command -v chromium >/dev/null 2>&1 || sh .ci/install-chromium || true
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrate: $(VENV)/.runtime
+	$(DEV_ENV) $(PY) manage.py migrate
+
+demo: $(VENV)/.runtime
+	$(DEV_ENV) $(PY) manage.py load_demo
+
+superuser: $(VENV)/.runtime
+	$(DEV_ENV) $(PY) manage.py createsuperuser
+
+reconcile: $(VENV)/.runtime
+	$(DEV_ENV) $(PY) manage.py reconcile
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

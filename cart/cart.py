@@ -1,0 +1,42 @@
+from django.contrib.sessions.backends.base import SessionBase
+
+
+class Cart:
+    """The shopper's cart: product ids in the session, nothing else.
+
+    Prices and availability always come from the database; a piece is in the
+    cart at most once.
+    """
+
+    SESSION_KEY = "cart"
+
+    def __init__(self, session: SessionBase) -> None:
+        self.session = session
+
+    @property
+    def product_ids(self) -> list[int]:
+        return list(self.session.get(self.SESSION_KEY, []))
+
+    def __len__(self) -> int:
+        return len(self.product_ids)
+
+    def __contains__(self, product_id: int) -> bool:
+        return product_id in self.product_ids
+
+    def add(self, product_id: int) -> None:
+        if product_id not in self:
+            self._save([*self.product_ids, product_id])
+
+    def remove(self, *product_ids: int) -> None:
+        self._save([pk for pk in self.product_ids if pk not in product_ids])
+
+    def keep_only(self, product_ids: set[int]) -> None:
+        """Drop ids that are not in `product_ids` (pieces deleted meanwhile)."""
+        self._save([pk for pk in self.product_ids if pk in product_ids])
+
+    def clear(self) -> None:
+        self._save([])
+
+    def _save(self, product_ids: list[int]) -> None:
+        if product_ids != self.product_ids:
+            self.session[self.SESSION_KEY] = product_ids

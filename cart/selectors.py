@@ -1,0 +1,66 @@
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.http import HttpRequest
+
+from cart.cart import Cart
+from payments.models import OrderItem
+from products.models import Product, StockStatus
+
+OPEN_ORDER_SESSION_KEY = "checkout_order_id"
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: Product
+    held_by_me: bool
+
+    @property
+    def blocked(self) -> bool:
+        """Sold, or being paid for by someone else: it cannot be ordered now."""
+        status = self.product.status
+        return status == StockStatus.SOLD or (
+            status == StockStatus.RESERVED and not self.held_by_me
+        )
+
+
+@dataclass(frozen=True)
+class CartSummary:
+    lines: list[CartLine]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.product.price for line in self.lines), Decimal("0.00"))
+
+    @property
+    def blocked(self) -> bool:
+        return any(line.blocked for line in self.lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def cart_summary(request: HttpRequest) -> CartSummary:
+    """The cart's pieces with their current status, in the order they were added.
+
+    Pieces that no longer exist, or that this shopper has bought, leave the cart.
+    """
+    cart = Cart(request.session)
+    products = {p.pk: p for p in Product.objects.with_status().filter(pk__in=cart.product_ids)}
+    sold_ids = [pk for pk, p in products.items() if p.status == StockStatus.SOLD]
+    if sold_ids and request.session.session_key:
+        bought = OrderItem.objects.filter(
+            product_id__in=sold_ids, sold=True, order__session_key=request.session.session_key
+        ).values_list("product_id", flat=True)
+        for pk in bought:
+            del products[pk]
+    cart.keep_only(set(products))
+    my_order_id = request.session.get(OPEN_ORDER_SESSION_KEY)
+    lines = [
+        CartLine(
+            product=products[pk],
+            held_by_me=my_order_id is not None and products[pk].held_by_id == my_order_id,
+        )
+        for pk in cart.product_ids
+    ]
+    return CartSummary(lines=lines)

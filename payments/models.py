@@ -1,0 +1,150 @@
+import secrets
+
+from django.db import models
+from django.db.models import Q
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: readable over the phone
+
+
+def new_reference() -> str:
+    return "B-" + "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+class Order(models.Model):
+    """One checkout attempt. Its life cycle is SPEC §7; transitions live in services."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "En attente de paiement"
+        PROCESSING = "processing", "Paiement en cours"
+        PAID = "paid", "Payée"
+        EXPIRED = "expired", "Expirée"
+        CANCELLED = "cancelled", "Annulée"
+        FAILED = "failed", "Échouée"
+        REFUNDED = "refunded", "Remboursée"
+
+    class RefundReason(models.TextChoices):
+        CONFLICT = "conflict", "Pièce déjà vendue"
+        AMOUNT_MISMATCH = "amount_mismatch", "Montant différent"
+        ADMIN = "admin", "Remboursée par la boutique"
+
+    UNPAID_STATUSES = (
+        Status.PENDING,
+        Status.PROCESSING,
+        Status.EXPIRED,
+        Status.CANCELLED,
+        Status.FAILED,
+    )
+    OPEN_STATUSES = (Status.PENDING, Status.PROCESSING)
+
+    reference = models.CharField("référence", max_length=20, unique=True, default=new_reference)
+    status = models.CharField(
+        "statut", max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    total = models.DecimalField("total (€)", max_digits=10, decimal_places=2)
+    currency = models.CharField("devise", max_length=3, default="eur")
+    amount_received = models.DecimalField(
+        "montant reçu (€)", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    currency_received = models.CharField("devise reçue", max_length=3, blank=True)
+    session_key = models.CharField("session du client", max_length=40, blank=True, db_index=True)
+    stripe_session_id = models.CharField(
+        "Checkout Session", max_length=255, unique=True, null=True, blank=True
+    )
+    checkout_url = models.URLField("page de paiement", max_length=2000, blank=True)
+    stripe_payment_intent_id = models.CharField("PaymentIntent", max_length=255, blank=True)
+    customer_email = models.EmailField("e-mail du client", blank=True)
+    shipping_address = models.JSONField("adresse de livraison", null=True, blank=True)
+    refund_reason = models.CharField(
+        "motif du remboursement", max_length=20, choices=RefundReason.choices, blank=True
+    )
+    stripe_refund_id = models.CharField("remboursement Stripe", max_length=255, blank=True)
+    # Calls to Stripe decided in a transaction and made after commit; a failed
+    # one stays flagged here until `reconcile` gets it through.
+    refund_pending = models.BooleanField("remboursement à envoyer", default=False)
+    session_expiry_pending = models.BooleanField("session à expirer", default=False)
+    last_error = models.TextField("dernière erreur", blank=True)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
+    paid_at = models.DateTimeField("payée le", null=True, blank=True)
+    refunded_at = models.DateTimeField("remboursée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "commande"
+        verbose_name_plural = "commandes"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                condition=Q(refund_pending=True) | Q(session_expiry_pending=True),
+                name="order_stripe_call_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_paid(self) -> bool:
+        return self.status == self.Status.PAID
+
+    @property
+    def total_cents(self) -> int:
+        return int(self.total * 100)
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        "products.Product", on_delete=models.PROTECT, related_name="order_items"
+    )
+    name = models.CharField("nom", max_length=200)
+    price = models.DecimalField("prix payé (€)", max_digits=10, decimal_places=2)
+    sold = models.BooleanField("vendue à cette commande", default=False)
+
+    class Meta:
+        verbose_name = "ligne"
+        verbose_name_plural = "lignes"
+        ordering = ["id"]
+        constraints = [
+            # The database itself refuses a second sale of one piece.
+            models.UniqueConstraint(
+                fields=["product"], condition=Q(sold=True), name="orderitem_product_sold_once"
+            ),
+            models.UniqueConstraint(fields=["order", "product"], name="orderitem_once_per_order"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StripeEvent(models.Model):
+    """Every verified Stripe event, recorded once; handled when its effects commit."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Reçu"
+        PROCESSED = "processed", "Traité"
+        IGNORED = "ignored", "Ignoré"
+        FAILED = "failed", "Échec"
+
+    stripe_id = models.CharField("événement Stripe", max_length=255, unique=True)
+    type = models.CharField("type", max_length=100, db_index=True)
+    payload = models.JSONField("contenu")
+    received_at = models.DateTimeField("reçu le", auto_now_add=True)
+    processed_at = models.DateTimeField("traité le", null=True, blank=True)
+    outcome = models.CharField(
+        "résultat", max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED
+    )
+    detail = models.CharField("détail", max_length=255, blank=True)
+    error = models.TextField("erreur", blank=True)
+    attempts = models.PositiveIntegerField("tentatives", default=0)
+    order = models.ForeignKey(
+        Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+
+    class Meta:
+        verbose_name = "événement Stripe"
+        verbose_name_plural = "événements Stripe"
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_id}"

@@ -1,0 +1,3 @@
+app_name = "stripe_offline"
+
+urlpatterns: list = []

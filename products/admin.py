@@ -1,0 +1,110 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from products import stock
+from products.models import Product, StockStatus
+from products.templatetags.money import euros
+
+
+class ProductAdminForm(forms.ModelForm):
+    class Meta:
+        model = Product
+        fields = ["name", "slug", "price", "description", "image", "in_stock"]
+
+    def clean_in_stock(self) -> bool:
+        in_stock = self.cleaned_data["in_stock"]
+        if in_stock and self.instance.pk and stock.sold_to_paid_order([self.instance.pk]):
+            raise forms.ValidationError(
+                "Cette pièce appartient à une commande payée : remboursez la commande "
+                "avant de la remettre en vente."
+            )
+        return in_stock
+
+
+class StatusFilter(admin.SimpleListFilter):
+    title = "statut"
+    parameter_name = "statut"
+
+    def lookups(self, request, model_admin):
+        return StockStatus.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in StockStatus.values:
+            return queryset.filter(stock_status=self.value())
+        return queryset
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    form = ProductAdminForm
+    list_display = [
+        "thumbnail",
+        "name",
+        "price_display",
+        "status_display",
+        "in_stock",
+        "created_at",
+    ]
+    list_display_links = ["thumbnail", "name"]
+    list_filter = [StatusFilter, "in_stock", "created_at"]
+    search_fields = ["name", "slug", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["held_by", "held_until", "created_at", "updated_at", "preview"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "price", "description"]}),
+        ("Photo", {"fields": ["image", "preview"]}),
+        ("Stock", {"fields": ["in_stock", "held_by", "held_until"]}),
+        ("Historique", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+    actions = ["put_back_on_sale", "withdraw_from_sale"]
+    list_per_page = 50
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        return super().get_queryset(request).with_status()
+
+    @admin.display(description="photo")
+    def thumbnail(self, obj: Product) -> str:
+        if not obj.image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" width="48" height="48" style="object-fit:cover">',
+            obj.image.url,
+        )
+
+    @admin.display(description="aperçu")
+    def preview(self, obj: Product) -> str:
+        if not obj.image:
+            return "—"
+        return format_html('<img src="{}" alt="" style="max-width:240px">', obj.image.url)
+
+    @admin.display(description="prix", ordering="price")
+    def price_display(self, obj: Product) -> str:
+        return euros(obj.price)
+
+    @admin.display(description="statut", ordering="stock_status")
+    def status_display(self, obj: Product) -> str:
+        return obj.status_label
+
+    @admin.action(description="Remettre en vente les pièces sélectionnées")
+    def put_back_on_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        done, refused = stock.put_back_on_sale(queryset.values_list("pk", flat=True))
+        if done:
+            self.message_user(
+                request, f"{len(done)} pièce(s) remise(s) en vente.", messages.SUCCESS
+            )
+        if refused:
+            names = ", ".join(p.name for p in refused)
+            self.message_user(
+                request,
+                f"Refusé pour {names} : ces pièces appartiennent à une commande payée.",
+                messages.ERROR,
+            )
+
+    @admin.action(description="Marquer comme vendues hors boutique")
+    def withdraw_from_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        count = stock.withdraw_from_sale(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} pièce(s) retirée(s) de la vente.", messages.SUCCESS)

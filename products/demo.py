@@ -1,0 +1,83 @@
+"""The demo catalogue: two dozen French pieces with pictures drawn by Pillow."""
+
+import hashlib
+import io
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.utils.text import slugify
+from PIL import Image, ImageDraw
+
+from products.models import Product
+
+DEMO_PIECES: list[tuple[str, str, str]] = [
+    (
+        "Vase en grès émaillé bleu",
+        "89.00",
+        "Tourné à la main dans un atelier de la Drôme, émail bleu profond.",
+    ),
+    (
+        "Fauteuil bridge années 50",
+        "420.00",
+        "Velours vert d'origine, pieds en hêtre, ressorts refaits.",
+    ),
+    ("Lampe champignon en opaline", "145.00", "Opaline blanche et pied laiton, câblage neuf."),
+    ("Miroir soleil en rotin", "78.00", "Diamètre 60 cm, rotin naturel tressé."),
+    ("Huile sur toile « Port de Honfleur »", "1250.00", "Signée, vers 1960, cadre doré d'origine."),
+    ("Carafe en cristal taillé", "65.00", "Bouchon d'origine, aucun éclat."),
+    ("Commode de métier en chêne", "980.00", "Douze tiroirs, poignées en laiton, patine ancienne."),
+    ("Service à café Limoges", "120.00", "Six tasses et soucoupes, filet or."),
+    ("Tapis berbère Beni Ouarain", "560.00", "Laine épaisse, 170 × 240 cm, motifs losanges."),
+    ("Applique en laiton articulée", "95.00", "Bras orientable, abat-jour tôle laquée."),
+    ("Chaise Baumann bistrot", "70.00", "Bois courbé, assise cannée refaite."),
+    ("Affiche lithographique « Côte d'Azur »", "210.00", "Tirage d'époque, entoilée."),
+    ("Coupe en céramique Vallauris", "130.00", "Émail lave, signée sous la base."),
+    ("Boîte à bijoux marquetée", "58.00", "Bois de rose et citronnier, intérieur velours."),
+    ("Paire de bougeoirs en bronze", "88.00", "Style Louis-Philippe, patine dorée."),
+    ("Plaid en laine tissé main", "110.00", "Laine des Pyrénées, franges nouées."),
+    ("Sculpture bois flotté « Héron »", "240.00", "Pièce d'artiste, socle en pierre."),
+    ("Table d'appoint en travertin", "390.00", "Plateau rond, pied tulipe."),
+    ("Panier de marché en osier", "42.00", "Anses cuir, tressage serré."),
+    ("Gravure « Jardin des Plantes »", "75.00", "Eau-forte XIXᵉ, marie-louise neuve."),
+    ("Théière en fonte émaillée", "54.00", "Émail rouge, filtre inox."),
+    ("Console en fer forgé", "470.00", "Plateau marbre blanc, volutes d'origine."),
+    ("Pichet en faïence de Quimper", "48.00", "Décor peint main, marque HB."),
+    ("Horloge de gare en tôle", "260.00", "Double face, mécanisme à quartz neuf."),
+]
+
+PALETTE = ["#8a3b2e", "#3b5b6d", "#6d7b3b", "#b07a12", "#5b4a6d", "#2f6b5a", "#9c5d3a", "#44546a"]
+
+
+def demo_image(name: str) -> ContentFile:
+    """A 600×600 JPEG, the same for the same name: a coloured still life of shapes."""
+    seed = hashlib.sha256(name.encode()).digest()
+    background = PALETTE[seed[0] % len(PALETTE)]
+    image = Image.new("RGB", (600, 600), "#efe9df")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 420, 600, 600], fill="#e2d8c9")
+    x, w = 150 + seed[1] % 100, 180 + seed[2] % 80
+    shape = seed[3] % 3
+    if shape == 0:
+        draw.ellipse([x, 140, x + w, 140 + w + 100], fill=background)
+    elif shape == 1:
+        draw.rounded_rectangle([x, 120, x + w, 440], radius=30, fill=background)
+    else:
+        draw.polygon([(x, 440), (x + w // 2, 110), (x + w, 440)], fill=background)
+    draw.ellipse([430, 60, 520, 150], fill=PALETTE[seed[4] % len(PALETTE)])
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=82)
+    return ContentFile(buffer.getvalue(), name=f"{slugify(name)}.jpg")
+
+
+def load_demo_catalogue() -> tuple[int, int]:
+    """Create the demo pieces that are missing. Returns (created, already there)."""
+    created = 0
+    for name, price, description in DEMO_PIECES:
+        product, was_created = Product.objects.get_or_create(
+            slug=slugify(name),
+            defaults={"name": name, "price": Decimal(price), "description": description},
+        )
+        if was_created:
+            product.image.save(f"{product.slug}.jpg", demo_image(name), save=True)
+            created += 1
+    return created, len(DEMO_PIECES) - created

@@ -1,0 +1,85 @@
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone
+
+
+class StockStatus(models.TextChoices):
+    AVAILABLE = "available", "Disponible"
+    RESERVED = "reserved", "Réservé"
+    SOLD = "sold", "Vendu"
+
+
+class ProductQuerySet(models.QuerySet):
+    def with_status(self) -> "ProductQuerySet":
+        """Annotate `stock_status`, computed on the database's clock."""
+        return self.annotate(
+            stock_status=Case(
+                When(in_stock=False, then=Value(StockStatus.SOLD)),
+                When(held_until__gt=Now(), then=Value(StockStatus.RESERVED)),
+                default=Value(StockStatus.AVAILABLE),
+                output_field=models.CharField(),
+            )
+        )
+
+    def available(self) -> "ProductQuerySet":
+        return self.filter(Q(held_until__isnull=True) | Q(held_until__lte=Now()), in_stock=True)
+
+
+class Product(models.Model):
+    """A one-of-a-kind piece: it exists once, so it is sold at most once."""
+
+    name = models.CharField("nom", max_length=200)
+    slug = models.SlugField("slug", max_length=200, unique=True)
+    description = models.TextField("description", blank=True)
+    price = models.DecimalField("prix (€)", max_digits=10, decimal_places=2)
+    image = models.ImageField("photo", upload_to="products/", blank=True)
+    in_stock = models.BooleanField("en stock", default=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+    held_by = models.ForeignKey(
+        "payments.Order",
+        verbose_name="réservé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="held_products",
+    )
+    held_until = models.DateTimeField("réservé jusqu'à", null=True, blank=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "pièce"
+        verbose_name_plural = "pièces"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0), name="product_price_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:detail", kwargs={"slug": self.slug})
+
+    @property
+    def status(self) -> str:
+        """`sold`, `reserved` or `available`: the same for every viewer.
+
+        Querysets built with `with_status()` carry the value computed by the
+        database; otherwise it is computed here from the loaded fields.
+        """
+        annotated = getattr(self, "stock_status", None)
+        if annotated is not None:
+            return annotated
+        if not self.in_stock:
+            return StockStatus.SOLD
+        if self.held_until is not None and self.held_until > timezone.now():
+            return StockStatus.RESERVED
+        return StockStatus.AVAILABLE
+
+    @property
+    def status_label(self) -> str:
+        return StockStatus(self.status).label

@@ -1,0 +1,88 @@
+"""Stock transitions. Every change of `in_stock`, `held_by` or `held_until` goes through here.
+
+Lock order, everywhere (SPEC §7): products by ascending id, then orders by
+ascending id. Callers read without locks to learn the ids, lock with
+`lock_products`, then re-check what they read.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from products.models import Product
+
+
+def lock_products(product_ids: Iterable[int]) -> list[Product]:
+    """Lock these products, in ascending id order, and return them with their status.
+
+    Must run inside a transaction. Ids that do not exist are left out.
+    """
+    return list(
+        Product.objects.with_status()
+        .filter(pk__in=set(product_ids))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+
+
+def hold_products(products: Iterable[Product], *, order_id: int, until: datetime) -> None:
+    """Reserve locked products for an order until `until`."""
+    Product.objects.filter(pk__in=[p.pk for p in products]).update(
+        held_by_id=order_id, held_until=until
+    )
+
+
+def extend_hold(*, order_id: int, until: datetime) -> int:
+    """Move the end of an order's holds (a delayed payment keeps its pieces)."""
+    return Product.objects.filter(held_by_id=order_id, in_stock=True).update(held_until=until)
+
+
+def release_holds(*, order_id: int) -> int:
+    """Give back every piece an order holds. Returns how many were released."""
+    return _held_by(order_id).update(held_by=None, held_until=None)
+
+
+def mark_sold(product_ids: Iterable[int]) -> int:
+    """Take locked products out of stock; any hold on them ends."""
+    return Product.objects.filter(pk__in=list(product_ids)).update(
+        in_stock=False, held_by=None, held_until=None
+    )
+
+
+def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
+    """The ids, among these, of pieces that belong to a paid order."""
+    from payments.models import OrderItem
+
+    return set(
+        OrderItem.objects.filter(product_id__in=list(product_ids), sold=True).values_list(
+            "product_id", flat=True
+        )
+    )
+
+
+@transaction.atomic
+def put_back_on_sale(product_ids: Iterable[int]) -> tuple[list[Product], list[Product]]:
+    """Owner action: put sold pieces back on sale, except those a paid order owns.
+
+    Returns (put back, refused).
+    """
+    products = lock_products(product_ids)
+    owned = sold_to_paid_order(p.pk for p in products)
+    allowed = [p for p in products if p.pk not in owned]
+    Product.objects.filter(pk__in=[p.pk for p in allowed]).update(
+        in_stock=True, held_by=None, held_until=None
+    )
+    return allowed, [p for p in products if p.pk in owned]
+
+
+@transaction.atomic
+def withdraw_from_sale(product_ids: Iterable[int]) -> int:
+    """Owner action: mark pieces sold outside the shop (a sale in person, a gift)."""
+    products = lock_products(product_ids)
+    return mark_sold(p.pk for p in products)
+
+
+def _held_by(order_id: int) -> QuerySet[Product]:
+    return Product.objects.filter(held_by_id=order_id)

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from products import views
+
+app_name = "products"
+
+urlpatterns = [
+    path("", views.product_list, name="list"),
+    path("produits/<slug:slug>/", views.product_detail, name="detail"),
+]

@@ -1,0 +1,25 @@
+"""Test settings: test secrets in the environment, then the real settings.
+
+The offline Stripe server is switched on here with DEBUG off (pytest-django
+runs tests that way): tests point STRIPE_API_BASE at a live server's /_stripe.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_offline")
+os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_secret")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ["STRIPE_OFFLINE"] = "false"  # refused with DEBUG off; switched on below
+
+from shop.settings import *  # noqa: F403
+
+STRIPE_OFFLINE = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+OWNER_EMAIL = "proprietaire@example.com"
