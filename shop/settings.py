@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "products",
     "cart",
     "payments",
+    "payments.offline",
 ]
 
 MIDDLEWARE = [
