@@ -19,8 +19,3 @@ def product_list(request: HttpRequest) -> HttpResponse:
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(Product.objects.with_status(), slug=slug)
     return render(request, "products/product_detail.html", {"product": product})
-
-
-@require_GET
-def stock_api(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from products.views import stock_api
+from products.api import stock_api
 from shop.views import healthz
 
 admin.site.site_header = "Boutique · administration"

@@ -1,0 +1,117 @@
+"""The stock API polled by every open page (SPEC §6).
+
+`GET /api/products?ids=1,2,3` answers the status of the pieces that exist, in
+one small SQL query. Pages poll it every `STOCK_POLL_SECONDS`, so it is built
+to be cheap: an `ETag` over the exact body, `304 Not Modified` when the page
+already has it, and `Cache-Control: no-cache` so that no proxy serves stale stock.
+"""
+
+import hashlib
+import json
+import logging
+from typing import TypedDict
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.utils.cache import patch_cache_control
+from django.utils.http import parse_etags
+from django.views.decorators.http import require_GET
+
+from products.models import Product
+
+logger = logging.getLogger(__name__)
+
+MAX_IDS = 200
+MAX_ID = 2**63 - 1  # a PostgreSQL bigint: anything larger cannot be a product id
+_MAX_ID_DIGITS = len(str(MAX_ID))
+
+
+class InvalidIds(ValueError):
+    """The `ids` parameter cannot be read; the message is shown to the caller, in French."""
+
+
+class StockEntry(TypedDict):
+    id: int
+    slug: str
+    status: str
+    in_stock: bool
+
+
+def parse_ids(raw: str | None) -> list[int]:
+    """Read `ids=1,2,3`: positive integers that fit a bigint, at most `MAX_IDS`.
+
+    Duplicates are accepted (and dropped); anything else raises `InvalidIds`.
+    """
+    if raw is None or not raw.strip():
+        raise InvalidIds("Le paramètre « ids » est requis, par exemple ?ids=1,2,3.")
+    # Split at most MAX_IDS times: a very long list costs no more than the cap.
+    parts = raw.split(",", MAX_IDS)
+    if len(parts) > MAX_IDS:
+        raise InvalidIds(f"Au plus {MAX_IDS} identifiants par requête.")
+    ids: dict[int, None] = {}
+    for part in parts:
+        text = part.strip()
+        if not (text.isascii() and text.isdigit()):
+            raise InvalidIds(
+                "Les identifiants doivent être des nombres entiers positifs, "
+                "séparés par des virgules."
+            )
+        digits = text.lstrip("0")
+        if not digits or len(digits) > _MAX_ID_DIGITS or int(digits) > MAX_ID:
+            raise InvalidIds(f"Identifiant hors limites : {text[: _MAX_ID_DIGITS + 1]}.")
+        ids[int(digits)] = None
+    return list(ids)
+
+
+def stock_entries(*, ids: list[int]) -> list[StockEntry]:
+    """The global status of the pieces among `ids` that exist, by id; one SQL query."""
+    rows = (
+        Product.objects.with_status()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "slug", "stock_status", "in_stock")
+    )
+    return [
+        {"id": pk, "slug": slug, "status": status, "in_stock": in_stock}
+        for pk, slug, status, in_stock in rows
+    ]
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Weak comparison, as RFC 9110 asks for If-None-Match."""
+    if not if_none_match:
+        return False
+    tags = parse_etags(if_none_match)
+    return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
+
+
+def _no_proxy_cache(response: HttpResponse) -> HttpResponse:
+    # Browsers may keep it but must revalidate; shared caches must not serve it.
+    patch_cache_control(response, private=True, no_cache=True, max_age=0, must_revalidate=True)
+    return response
+
+
+@require_GET
+def stock_api(request: HttpRequest) -> HttpResponse:
+    """`{"products": [{"id", "slug", "status", "in_stock"}]}` for the ids that exist."""
+    try:
+        ids = parse_ids(request.GET.get("ids"))
+    except InvalidIds as error:
+        response = JsonResponse(
+            {"error": str(error)}, status=400, json_dumps_params={"ensure_ascii": False}
+        )
+        return _no_proxy_cache(response)
+
+    body = json.dumps(
+        {"products": stock_entries(ids=ids)}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+    etag = _etag(body)
+    if _matches(request.headers.get("If-None-Match", ""), etag):
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = HttpResponse(body, content_type="application/json")
+    response.headers["ETag"] = etag
+    return _no_proxy_cache(response)
