@@ -1,0 +1,291 @@
+"""The catalogue and the product page, through the real URL conf, middleware and templates."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cart.cart import Cart
+from products.models import Product
+from products.tests.markup import stock_blocks, stock_statuses
+
+NBSP = "\N{NO-BREAK SPACE}"
+
+
+def _catalogue(client: Client, **params: str) -> str:
+    response = client.get(reverse("products:list"), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _set_created_at(product: Product, *, minutes_ago: int) -> None:
+    Product.objects.filter(pk=product.pk).update(
+        created_at=timezone.now() - timedelta(minutes=minutes_ago)
+    )
+
+
+# Status markers
+
+
+def test_catalogue_marks_each_piece_with_its_global_status(client, make_product):
+    """Every piece carries data-product-id and the status the database computes."""
+    now = timezone.now()
+    available = make_product()
+    reserved = make_product(held_until=now + timedelta(minutes=10))
+    hold_over = make_product(held_until=now - timedelta(seconds=1))
+    sold = make_product(in_stock=False)
+    sold_while_held = make_product(in_stock=False, held_until=now + timedelta(minutes=10))
+
+    statuses = stock_statuses(_catalogue(client))
+
+    assert statuses == {
+        available.pk: "available",
+        reserved.pk: "reserved",
+        hold_over.pk: "available",
+        sold.pk: "sold",
+        sold_while_held.pk: "sold",
+    }
+
+
+def test_a_reserved_piece_is_available_again_once_its_hold_has_passed(client, make_product):
+    """The same piece reads `reserved` during its hold and `available` after it, without edits."""
+    product = make_product(held_until=timezone.now() + timedelta(minutes=5))
+    url = product.get_absolute_url()
+    assert stock_statuses(client.get(url).content.decode()) == {product.pk: "reserved"}
+
+    Product.objects.filter(pk=product.pk).update(held_until=timezone.now() - timedelta(seconds=1))
+
+    assert stock_statuses(client.get(url).content.decode()) == {product.pk: "available"}
+    assert stock_statuses(_catalogue(client)) == {product.pk: "available"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status"),
+    [
+        ({}, "available"),
+        ({"held_until": "future"}, "reserved"),
+        ({"in_stock": False}, "sold"),
+    ],
+)
+def test_every_stock_element_renders_the_form_and_both_labels(
+    client, make_product, overrides, status
+):
+    """Whatever the status, the add-to-cart form (with CSRF token) and both labels are there."""
+    if overrides.get("held_until") == "future":
+        overrides = {"held_until": timezone.now() + timedelta(minutes=10)}
+    product = make_product(**overrides)
+
+    for html in (_catalogue(client), client.get(product.get_absolute_url()).content.decode()):
+        [block] = stock_blocks(html)
+        assert block.product_id == product.pk
+        assert block.status == status
+        [form] = block.forms
+        assert form["method"].lower() == "post"
+        assert form["action"] == reverse("cart:add", args=[product.pk])
+        assert "csrfmiddlewaretoken" in block.input_names
+        assert block.buttons == ["Ajouter au panier"]
+        assert "Réservé" in block.labels
+        assert "Vendu" in block.labels
+
+
+def test_the_form_posts_back_to_the_page_it_is_on(client, make_product):
+    """The hidden `next` field brings the shopper back to the page they were reading."""
+    make_product()
+    [block] = stock_blocks(_catalogue(client, page="1"))
+    [next_field] = [i for i in block.inputs if i.get("name") == "next"]
+    assert next_field["value"] == "/?page=1"
+
+
+# Prices
+
+
+def test_prices_use_french_format_with_no_break_spaces(client, make_product):
+    """1250 reads `1 250,00 €`, with U+00A0 as the thousands separator and before the euro sign."""
+    product = make_product(price="1250.00")
+    expected = f"1{NBSP}250,00{NBSP}€"
+
+    assert expected in _catalogue(client)
+    assert expected in client.get(product.get_absolute_url()).content.decode()
+
+
+def test_prices_keep_the_cents(client, make_product):
+    """Cents are shown, with a comma; small prices have no separator."""
+    make_product(price="89.5")
+    assert f">89,50{NBSP}€<" in _catalogue(client)
+
+
+# Order, pagination, sold pieces
+
+
+def test_catalogue_lists_newest_first(client, make_product):
+    """The most recently added piece comes first."""
+    old, newest, middle = make_product(), make_product(), make_product()
+    _set_created_at(old, minutes_ago=60)
+    _set_created_at(newest, minutes_ago=1)
+    _set_created_at(middle, minutes_ago=30)
+
+    ids = [block.product_id for block in stock_blocks(_catalogue(client))]
+
+    assert ids == [newest.pk, middle.pk, old.pk]
+
+
+def test_catalogue_is_paginated(client, make_product, settings):
+    """Pages hold CATALOGUE_PAGE_SIZE pieces; the pages together show every piece once."""
+    settings.CATALOGUE_PAGE_SIZE = 2
+    products = [make_product() for _ in range(5)]
+    for age, product in enumerate(products):
+        _set_created_at(product, minutes_ago=10 * (len(products) - age))
+
+    pages = [
+        [block.product_id for block in stock_blocks(_catalogue(client, page=str(n)))]
+        for n in (1, 2, 3)
+    ]
+
+    newest_first = [p.pk for p in reversed(products)]
+    assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:5]]
+    first = _catalogue(client)
+    assert "Page 1 sur 3" in first
+    assert 'rel="next" href="?page=2"' in first
+    assert 'rel="prev"' not in first
+    last = _catalogue(client, page="3")
+    assert 'rel="prev" href="?page=2"' in last
+    assert 'rel="next"' not in last
+
+
+@pytest.mark.parametrize(("asked", "shown"), [("99", 3), ("abc", 1), ("0", 3), ("", 1)])
+def test_out_of_range_pages_fall_back_to_a_real_page(client, make_product, settings, asked, shown):
+    """A page number past the end shows the last page, garbage shows the first: never a 404."""
+    settings.CATALOGUE_PAGE_SIZE = 2
+    for _ in range(5):
+        make_product()
+
+    assert f"Page {shown} sur 3" in _catalogue(client, page=asked)
+
+
+def test_sold_pieces_stay_in_the_catalogue(client, make_product):
+    """A sold piece is still listed, with its price, and says it is sold."""
+    sold = make_product(name="Miroir soleil en rotin", in_stock=False, price="78.00")
+
+    html = _catalogue(client)
+
+    assert stock_statuses(html) == {sold.pk: "sold"}
+    assert "Miroir soleil en rotin" in html
+    assert f"78,00{NBSP}€" in html
+
+
+def test_empty_catalogue_says_so(client, db):
+    """With no piece at all, the page says the catalogue is empty."""
+    assert "Le catalogue est vide" in _catalogue(client)
+
+
+# Product page
+
+
+def test_product_page_shows_the_piece(client, make_product):
+    """The page shows the name, the description and the price of the piece."""
+    product = make_product(
+        name="Lampe champignon en opaline",
+        slug="lampe-champignon",
+        description="Opaline blanche et pied laiton.",
+        price="145.00",
+    )
+
+    response = client.get("/produits/lampe-champignon/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<h1>Lampe champignon en opaline</h1>" in html
+    assert "Opaline blanche et pied laiton." in html
+    assert f"145,00{NBSP}€" in html
+    assert stock_statuses(html) == {product.pk: "available"}
+
+
+def test_unknown_slug_is_404(client, make_product):
+    """A slug that matches no piece answers 404."""
+    make_product(slug="existe")
+
+    assert client.get("/produits/n-existe-pas/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/", "/produits/une-piece/"])
+def test_post_is_refused(client, make_product, path):
+    """The catalogue and the product page only answer GET (and HEAD)."""
+    make_product(slug="une-piece")
+
+    response = client.post(path)
+
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
+
+
+# Constant number of SQL queries
+
+
+# The catalogue: the paginator's COUNT and the page's SELECT. The product page: one SELECT.
+CATALOGUE_QUERIES = 2
+PRODUCT_PAGE_QUERIES = 1
+
+
+def _mixed_catalogue(make_products, count: int) -> list[Product]:
+    """`count` pieces, with every status and with photos: what a real catalogue looks like."""
+    products = make_products(count, image="products/photo.jpg")
+    now = timezone.now()
+    Product.objects.filter(pk__in=[p.pk for p in products[::3]]).update(in_stock=False)
+    Product.objects.filter(pk__in=[p.pk for p in products[1::3]]).update(
+        held_until=now + timedelta(minutes=10)
+    )
+    return products
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_catalogue_runs_a_constant_number_of_queries(
+    client, make_products, django_assert_num_queries, count
+):
+    """The catalogue page costs the same SQL with 5 pieces as with 200."""
+    _mixed_catalogue(make_products, count)
+
+    with django_assert_num_queries(CATALOGUE_QUERIES):
+        response = client.get("/")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_product_page_runs_a_constant_number_of_queries(
+    client, make_products, django_assert_num_queries, count
+):
+    """The product page costs the same SQL with 5 pieces in the shop as with 200."""
+    products = _mixed_catalogue(make_products, count)
+
+    with django_assert_num_queries(PRODUCT_PAGE_QUERIES):
+        response = client.get(products[-1].get_absolute_url())
+
+    assert response.status_code == 200
+
+
+def _shopper_with_a_cart(client: Client, products: list[Product]) -> Client:
+    """A shopper whose session (stored in the database) holds a few pieces."""
+    session = client.session
+    cart = Cart(session)
+    for product in products[:3]:
+        cart.add(product.pk)
+    session.save()
+    return client
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_pages_with_a_cart_in_the_session_run_a_constant_number_of_queries(
+    client, make_products, django_assert_num_queries, count
+):
+    """With a cart in the session, each page adds exactly one query: loading the session."""
+    products = _mixed_catalogue(make_products, count)
+    _shopper_with_a_cart(client, products)
+
+    with django_assert_num_queries(CATALOGUE_QUERIES + 1):
+        html = client.get("/").content.decode()
+    with django_assert_num_queries(PRODUCT_PAGE_QUERIES + 1):
+        client.get(products[0].get_absolute_url())
+
+    assert 'class="cart-count" aria-label="3 pièces dans le panier">3<' in html
