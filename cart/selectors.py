@@ -1,13 +1,12 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import F
 from django.http import HttpRequest
 
 from cart.cart import Cart
 from payments.models import OrderItem
 from products.models import Product, StockStatus
-
-OPEN_ORDER_SESSION_KEY = "checkout_order_id"
 
 
 @dataclass(frozen=True)
@@ -46,20 +45,25 @@ def cart_summary(request: HttpRequest) -> CartSummary:
     Pieces that no longer exist, or that this shopper has bought, leave the cart.
     """
     cart = Cart(request.session)
-    products = {p.pk: p for p in Product.objects.with_status().filter(pk__in=cart.product_ids)}
+    session_key = request.session.session_key
+    products = {
+        p.pk: p
+        for p in Product.objects.with_status()
+        .filter(pk__in=cart.product_ids)
+        .annotate(holder_session=F("held_by__session_key"))
+    }
     sold_ids = [pk for pk, p in products.items() if p.status == StockStatus.SOLD]
-    if sold_ids and request.session.session_key:
+    if sold_ids and session_key:
         bought = OrderItem.objects.filter(
-            product_id__in=sold_ids, sold=True, order__session_key=request.session.session_key
+            product_id__in=sold_ids, sold=True, order__session_key=session_key
         ).values_list("product_id", flat=True)
         for pk in bought:
             del products[pk]
     cart.keep_only(set(products))
-    my_order_id = request.session.get(OPEN_ORDER_SESSION_KEY)
     lines = [
         CartLine(
             product=products[pk],
-            held_by_me=my_order_id is not None and products[pk].held_by_id == my_order_id,
+            held_by_me=bool(session_key) and products[pk].holder_session == session_key,
         )
         for pk in cart.product_ids
     ]

@@ -51,6 +51,7 @@ class Order(models.Model):
         "Checkout Session", max_length=255, unique=True, null=True, blank=True
     )
     checkout_url = models.URLField("page de paiement", max_length=2000, blank=True)
+    checkout_expires_at = models.DateTimeField("session valable jusqu'à", null=True, blank=True)
     stripe_payment_intent_id = models.CharField("PaymentIntent", max_length=255, blank=True)
     customer_email = models.EmailField("e-mail du client", blank=True)
     shipping_address = models.JSONField("adresse de livraison", null=True, blank=True)

@@ -1,21 +1,61 @@
-from django.http import HttpRequest, HttpResponse
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+
+from cart.cart import Cart
+from payments import services
+from payments.models import Order
+
+logger = logging.getLogger(__name__)
 
 
 @require_POST
 def checkout_start(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """ "Commander": hold the cart's pieces and send the shopper to Stripe Checkout."""
+    cart = Cart(request.session)
+    if not request.session.session_key:
+        request.session.save()
+    try:
+        order = services.start_checkout(
+            product_ids=cart.product_ids, session_key=request.session.session_key
+        )
+    except services.CheckoutError as error:
+        cart.remove(*(p.pk for p in error.unavailable))
+        messages.error(request, error.message)
+        return redirect("cart:detail")
+    return HttpResponseRedirect(order.checkout_url, status=303)
 
 
+@never_cache
 @require_GET
 def checkout_thanks(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Stripe's success URL: the order summary, "Paiement confirmé" once paid."""
+    session_id = request.GET.get("session_id", "")
+    order = Order.objects.filter(stripe_session_id=session_id).first() if session_id else None
+    if order is None:
+        return render(request, "payments/unknown_order.html", status=404)
+    order = services.sync_checkout_session(order)
+    if order.is_paid:
+        Cart(request.session).remove(*order.items.values_list("product_id", flat=True))
+    context = {"order": order, "items": order.items.all()}
+    return render(request, "payments/thanks.html", context)
 
 
+@never_cache
 @require_GET
 def checkout_cancelled(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Stripe's cancel URL: the shopper came back without paying; their pieces are released."""
+    reference = services.unsign_cancel_reference(request.GET.get("commande", ""))
+    order = Order.objects.filter(reference=reference).first() if reference else None
+    if order is None:
+        return render(request, "payments/unknown_order.html", status=400)
+    order = services.cancel_order(order_id=order.pk) or order
+    return render(request, "payments/cancelled.html", {"order": order})
 
 
 @csrf_exempt

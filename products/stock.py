@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models.expressions import Combinable
 
 from products.models import Product
 
@@ -27,21 +27,30 @@ def lock_products(product_ids: Iterable[int]) -> list[Product]:
     )
 
 
-def hold_products(products: Iterable[Product], *, order_id: int, until: datetime) -> None:
-    """Reserve locked products for an order until `until`."""
+def hold_products(
+    products: Iterable[Product], *, order_id: int, until: datetime | Combinable
+) -> None:
+    """Reserve locked products for an order until `until` (a datetime or a database
+    expression such as `Now() + delta`, the clock statuses are read with)."""
     Product.objects.filter(pk__in=[p.pk for p in products]).update(
         held_by_id=order_id, held_until=until
     )
 
 
-def extend_hold(*, order_id: int, until: datetime) -> int:
-    """Move the end of an order's holds (a delayed payment keeps its pieces)."""
-    return Product.objects.filter(held_by_id=order_id, in_stock=True).update(held_until=until)
+def extend_hold(products: Iterable[Product], *, order_id: int, until: datetime | Combinable) -> int:
+    """Move the end of an order's holds on locked products (a delayed payment keeps them)."""
+    held = [p.pk for p in products if p.held_by_id == order_id]
+    return Product.objects.filter(pk__in=held, held_by_id=order_id).update(held_until=until)
 
 
-def release_holds(*, order_id: int) -> int:
-    """Give back every piece an order holds. Returns how many were released."""
-    return _held_by(order_id).update(held_by=None, held_until=None)
+def release_holds(products: Iterable[Product], *, order_id: int) -> int:
+    """Give back the locked products that this order holds. Returns how many."""
+    held = [p.pk for p in products if p.held_by_id == order_id]
+    if not held:
+        return 0
+    return Product.objects.filter(pk__in=held, held_by_id=order_id).update(
+        held_by=None, held_until=None
+    )
 
 
 def mark_sold(product_ids: Iterable[int]) -> int:
@@ -82,7 +91,3 @@ def withdraw_from_sale(product_ids: Iterable[int]) -> int:
     """Owner action: mark pieces sold outside the shop (a sale in person, a gift)."""
     products = lock_products(product_ids)
     return mark_sold(p.pk for p in products)
-
-
-def _held_by(order_id: int) -> QuerySet[Product]:
-    return Product.objects.filter(held_by_id=order_id)

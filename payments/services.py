@@ -1,0 +1,539 @@
+"""Order life cycle (SPEC §7): checkout, payment, release, refund.
+
+Lock order, everywhere: products by ascending id, then orders by ascending id.
+Each transition reads without locks to learn the ids, locks, then re-checks
+under the lock. No call to Stripe is made while a lock is held: calls that
+follow a decision (expire a session, refund) run after commit, flagged on the
+order until they succeed, so `reconcile` can retry them.
+"""
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models.functions import Now
+from django.urls import reverse
+from django.utils import timezone
+
+from payments import notifications, stripe_client
+from payments.models import Order, OrderItem
+from products import stock
+from products.models import Product, StockStatus
+
+logger = logging.getLogger(__name__)
+
+# The hold outlives the Checkout Session, so a payment made in the session's
+# last second still finds its pieces held (SPEC §7).
+SESSION_EXTRA = timedelta(minutes=1)
+HOLD_EXTRA = timedelta(minutes=3)
+# A delayed payment method (SEPA...) can take days to settle; its hold waits for it.
+DELAYED_PAYMENT_HOLD = timedelta(days=14)
+CANCEL_SALT = "payments.cancel"
+
+
+class CheckoutError(Exception):
+    """Checkout cannot start; `message` is for the shopper, in French."""
+
+    def __init__(self, message: str, *, unavailable: Iterable[Product] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.unavailable = list(unavailable)
+
+
+class UnknownOrder(Exception):
+    """A Stripe object that names no order of this shop."""
+
+
+@dataclass(frozen=True)
+class Payment:
+    """What Stripe says was paid, from a Checkout Session or a PaymentIntent."""
+
+    reference: str
+    session_id: str
+    payment_intent: str
+    amount: int
+    currency: str
+    email: str = ""
+    shipping: dict[str, Any] | None = None
+
+    @classmethod
+    def from_session(cls, session: dict[str, Any]) -> "Payment":
+        details = session.get("customer_details") or {}
+        collected = session.get("collected_information") or {}
+        return cls(
+            reference=order_reference_of(session),
+            session_id=session.get("id") or "",
+            payment_intent=_id_of(session.get("payment_intent")),
+            amount=int(session.get("amount_total") or 0),
+            currency=(session.get("currency") or "").lower(),
+            email=details.get("email") or session.get("customer_email") or "",
+            shipping=collected.get("shipping_details") or session.get("shipping_details"),
+        )
+
+    @classmethod
+    def from_payment_intent(cls, intent: dict[str, Any]) -> "Payment":
+        return cls(
+            reference=order_reference_of(intent),
+            session_id="",
+            payment_intent=intent.get("id") or "",
+            amount=int(intent.get("amount_received") or intent.get("amount") or 0),
+            currency=(intent.get("currency") or "").lower(),
+            email=intent.get("receipt_email") or "",
+            shipping=intent.get("shipping"),
+        )
+
+
+def order_reference_of(stripe_object: dict[str, Any]) -> str:
+    metadata = stripe_object.get("metadata") or {}
+    return str(metadata.get("order_id") or stripe_object.get("client_reference_id") or "")
+
+
+def _id_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def _db_now_plus(delta: timedelta) -> ExpressionWrapper:
+    """`now + delta` on the database's clock, the clock that statuses are read with."""
+    return ExpressionWrapper(Now() + delta, output_field=DateTimeField())
+
+
+# --- Checkout -------------------------------------------------------------------------------
+
+
+def start_checkout(*, product_ids: list[int], session_key: str) -> Order:
+    """Hold the cart's pieces for a new order and open its Stripe Checkout Session.
+
+    The same shopper (same session) with the same cart and a session still open gets
+    that order back; with a different cart, their previous open order is cancelled
+    first. Raises CheckoutError when a piece is not available or Stripe fails.
+    """
+    if not product_ids:
+        raise CheckoutError("Votre panier est vide.")
+    previous = _reusable_order(session_key=session_key, product_ids=product_ids)
+    if previous is not None:
+        return previous
+    for stale in Order.objects.filter(session_key=session_key, status=Order.Status.PENDING):
+        cancel_order(order_id=stale.pk)
+
+    try:
+        order = _create_order_and_hold(product_ids=product_ids, session_key=session_key)
+    except CheckoutError:
+        # A double click: the other request of this shopper may have won the pieces.
+        previous = _reusable_order(session_key=session_key, product_ids=product_ids)
+        if previous is not None:
+            return previous
+        raise
+    expires_at = int(time.time()) + int((_hold_minutes() + SESSION_EXTRA).total_seconds())
+    try:
+        session = stripe_client.create_checkout_session(
+            _session_params(order, expires_at=expires_at),
+            idempotency_key=f"order-{order.reference}-checkout",
+        )
+    except stripe_client.StripeUnavailable as error:
+        _fail_order(order_id=order.pk, error=str(error))
+        raise CheckoutError(
+            "Le paiement est momentanément indisponible. Aucune somme n'a été débitée ; "
+            "vos pièces restent dans votre panier, réessayez dans un instant."
+        ) from error
+    Order.objects.filter(pk=order.pk).update(
+        stripe_session_id=session.id,
+        checkout_url=session.url,
+        checkout_expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
+        updated_at=timezone.now(),
+    )
+    order.refresh_from_db()
+    logger.info("Checkout started", extra={"order": order.reference, "session": session.id})
+    return order
+
+
+def _hold_minutes() -> timedelta:
+    return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
+
+
+def _reusable_order(*, session_key: str, product_ids: list[int]) -> Order | None:
+    """The shopper's open order, if it covers exactly this cart and its session is still open."""
+    margin = timezone.now() + timedelta(minutes=1)
+    candidates = Order.objects.filter(
+        session_key=session_key, status=Order.Status.PENDING, checkout_expires_at__gt=margin
+    ).exclude(checkout_url="")
+    for order in candidates:
+        items = set(order.items.values_list("product_id", flat=True))
+        still_held = (
+            Product.objects.with_status()
+            .filter(held_by=order, stock_status=StockStatus.RESERVED)
+            .count()
+        )
+        if items == set(product_ids) and still_held == len(items):
+            return order
+    return None
+
+
+@transaction.atomic
+def _create_order_and_hold(*, product_ids: list[int], session_key: str) -> Order:
+    products = stock.lock_products(product_ids)
+    missing = set(product_ids) - {p.pk for p in products}
+    unavailable = [p for p in products if p.status != StockStatus.AVAILABLE]
+    if missing or unavailable:
+        raise CheckoutError(_unavailable_message(unavailable, missing), unavailable=unavailable)
+    order = Order.objects.create(
+        total=sum((p.price for p in products), Decimal("0.00")),
+        currency=settings.SHOP_CURRENCY,
+        session_key=session_key,
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, product=p, name=p.name, price=p.price) for p in products
+    )
+    stock.hold_products(
+        products, order_id=order.pk, until=_db_now_plus(_hold_minutes() + HOLD_EXTRA)
+    )
+    return order
+
+
+def _unavailable_message(unavailable: list[Product], missing: set[int]) -> str:
+    sold = [p.name for p in unavailable if p.status == StockStatus.SOLD]
+    reserved = [p.name for p in unavailable if p.status == StockStatus.RESERVED]
+    parts = []
+    if sold:
+        parts.append(f"{_names(sold)} vient d'être vendue")
+    if reserved:
+        parts.append(f"{_names(reserved)} est en cours d'achat par un autre client")
+    if missing:
+        parts.append("une pièce de votre panier n'est plus au catalogue")
+    return "Désolé : " + " ; ".join(parts) + ". Elle a été retirée de votre panier."
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"« {name} »" for name in names)
+
+
+def _session_params(order: Order, *, expires_at: int) -> dict[str, Any]:
+    metadata = {"order_id": order.reference}
+    signed = signing.dumps(order.reference, salt=CANCEL_SALT)
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": int(item.price * 100),
+                    "product_data": {"name": item.name},
+                },
+            }
+            for item in order.items.all()
+        ],
+        "success_url": settings.APP_URL
+        + reverse("payments:thanks")
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": f"{settings.APP_URL}{reverse('payments:cancelled')}?commande={signed}",
+        "client_reference_id": order.reference,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "expires_at": expires_at,
+        "locale": "fr",
+    }
+
+
+def unsign_cancel_reference(value: str) -> str | None:
+    try:
+        return signing.loads(value, salt=CANCEL_SALT, max_age=timedelta(days=2))
+    except signing.BadSignature:
+        return None
+
+
+# --- Locking helpers ------------------------------------------------------------------------
+
+
+def _lock_order(order_id: int, *, with_holders: bool = False) -> tuple[Order, list[Product], dict]:
+    """Inside a transaction: lock the order's pieces, then the order (and, if asked, the
+    other orders holding those pieces), in the shop's lock order. Returns the locked order,
+    its locked products and {order id: locked order} for every order locked."""
+    product_ids = OrderItem.objects.filter(order_id=order_id).values_list("product_id", flat=True)
+    products = stock.lock_products(product_ids)
+    order_ids = {order_id}
+    if with_holders:
+        order_ids |= {p.held_by_id for p in products if p.held_by_id is not None}
+    orders = {
+        o.pk: o for o in Order.objects.filter(pk__in=order_ids).order_by("pk").select_for_update()
+    }
+    return orders[order_id], products, orders
+
+
+def _fail_order(*, order_id: int, error: str) -> None:
+    with transaction.atomic():
+        order, products, _ = _lock_order(order_id)
+        if order.status != Order.Status.PENDING:
+            return
+        stock.release_holds(products, order_id=order.pk)
+        order.status = Order.Status.FAILED
+        order.last_error = error[:2000]
+        order.save(update_fields=["status", "last_error", "updated_at"])
+    logger.warning("Checkout failed at Stripe, holds released", extra={"order": order.reference})
+
+
+def cancel_order(*, order_id: int, session_key: str | None = None) -> Order | None:
+    """The shopper gave up (cancel page, or a new cart): release the holds and expire the
+    session. Only an unpaid, open order is cancelled; others are returned unchanged."""
+    with transaction.atomic():
+        order, products, _ = _lock_order(order_id)
+        if session_key is not None and order.session_key != session_key:
+            return None
+        if order.status not in Order.OPEN_STATUSES:
+            return order
+        stock.release_holds(products, order_id=order.pk)
+        order.status = Order.Status.CANCELLED
+        order.session_expiry_pending = bool(order.stripe_session_id)
+        order.save(update_fields=["status", "session_expiry_pending", "updated_at"])
+        _after_commit(expire_session_now, order.pk)
+    logger.info("Order cancelled, holds released", extra={"order": order.reference})
+    return order
+
+
+def release_leftover_holds(order_id: int) -> None:
+    """Release whatever pieces a closed (no longer open) order still holds."""
+    with transaction.atomic():
+        order, products, _ = _lock_order(order_id)
+        if order.status not in Order.OPEN_STATUSES:
+            stock.release_holds(products, order_id=order.pk)
+
+
+def release_order(*, order_id: int, status: str) -> str:
+    """End an unpaid order (`expired`, `failed`) and give its pieces back. A paid order
+    keeps them: an `expired` after `paid` changes nothing."""
+    with transaction.atomic():
+        order, products, _ = _lock_order(order_id)
+        if order.status not in (*Order.OPEN_STATUSES, Order.Status.CANCELLED):
+            return f"unchanged ({order.status})"
+        stock.release_holds(products, order_id=order.pk)
+        order.status = status
+        order.session_expiry_pending = False
+        order.save(update_fields=["status", "session_expiry_pending", "updated_at"])
+    return f"released ({status})"
+
+
+def mark_order_processing(*, order_id: int) -> str:
+    """A delayed method (SEPA...) completed the session unpaid: keep the hold until it settles."""
+    with transaction.atomic():
+        order, products, _ = _lock_order(order_id)
+        if order.status != Order.Status.PENDING:
+            return f"unchanged ({order.status})"
+        stock.extend_hold(products, order_id=order.pk, until=_db_now_plus(DELAYED_PAYMENT_HOLD))
+        order.status = Order.Status.PROCESSING
+        order.save(update_fields=["status", "updated_at"])
+    return "processing"
+
+
+# --- Payment --------------------------------------------------------------------------------
+
+
+def find_order(*, reference: str = "", session_id: str = "") -> Order:
+    order = None
+    if reference:
+        order = Order.objects.filter(reference=reference).first()
+    if order is None and session_id:
+        order = Order.objects.filter(stripe_session_id=session_id).first()
+    if order is None:
+        raise UnknownOrder(reference or session_id or "no order reference")
+    return order
+
+
+def mark_order_paid(payment: Payment) -> tuple[Order, str]:
+    """Record a payment: sell the order's pieces, once, whatever the event and its order.
+
+    A payment beats an unpaid hold: pieces held by another open order are taken from
+    it (its session is expired after commit). A piece already sold, or an amount that
+    does not match the order, makes it a conflict refunded in full after commit.
+    Returns the order and what was done.
+    """
+    order = find_order(reference=payment.reference, session_id=payment.session_id)
+    with transaction.atomic():
+        order, products, orders = _lock_order(order.pk, with_holders=True)
+        if order.status in (Order.Status.PAID, Order.Status.REFUNDED):
+            return order, f"already {order.status}"
+        _record_payment(order, payment)
+        if (payment.amount, payment.currency) != (order.total_cents, order.currency):
+            outcome = _refund_in_transaction(order, products, Order.RefundReason.AMOUNT_MISMATCH)
+        elif any(not p.in_stock for p in products):
+            outcome = _refund_in_transaction(order, products, Order.RefundReason.CONFLICT)
+        else:
+            outcome = _sell(order, products, orders)
+    logger.info("Payment recorded: %s", outcome, extra={"order": order.reference})
+    return order, outcome
+
+
+def _record_payment(order: Order, payment: Payment) -> None:
+    order.stripe_payment_intent_id = payment.payment_intent or order.stripe_payment_intent_id
+    order.amount_received = Decimal(payment.amount) / 100
+    order.currency_received = payment.currency
+    order.customer_email = payment.email or order.customer_email
+    order.shipping_address = payment.shipping or order.shipping_address
+    if payment.session_id and not order.stripe_session_id:
+        order.stripe_session_id = payment.session_id
+
+
+def _sell(order: Order, products: list[Product], orders: dict[int, Order]) -> str:
+    for other in orders.values():
+        if other.pk != order.pk and other.status in Order.OPEN_STATUSES:
+            _take_holds_from(other, products)
+    stock.mark_sold(p.pk for p in products)
+    OrderItem.objects.filter(order=order).update(sold=True)
+    order.status = Order.Status.PAID
+    order.paid_at = timezone.now()
+    order.save()
+    _after_commit(notifications.order_paid, order.pk)
+    return "paid"
+
+
+def _take_holds_from(other: Order, products: list[Product]) -> None:
+    """Another shopper's unpaid checkout loses its pieces to a payment.
+
+    Only the pieces locked here change hands now; the other order's remaining
+    holds are released right after commit, in a transaction of their own that
+    keeps the lock order."""
+    stock.release_holds(products, order_id=other.pk)
+    other.status = Order.Status.CANCELLED
+    other.session_expiry_pending = bool(other.stripe_session_id)
+    other.save(update_fields=["status", "session_expiry_pending", "updated_at"])
+    _after_commit(expire_session_now, other.pk)
+    _after_commit(release_leftover_holds, other.pk)
+    logger.warning(
+        "A payment took this order's held pieces; its session is expired",
+        extra={"order": other.reference},
+    )
+
+
+def _refund_in_transaction(order: Order, products: list[Product], reason: str) -> str:
+    stock.release_holds(products, order_id=order.pk)
+    order.status = Order.Status.REFUNDED
+    order.refund_reason = reason
+    order.refund_pending = bool(order.stripe_payment_intent_id)
+    order.save()
+    _after_commit(refund_now, order.pk)
+    _after_commit(notifications.order_refunded, order.pk)
+    logger.error("Paid order refunded automatically (%s)", reason, extra={"order": order.reference})
+    return f"refunded ({reason})"
+
+
+def refund_paid_order(*, order_id: int, put_back_on_sale: bool) -> str:
+    """Owner action: refund a paid order in full, and if asked, put its pieces back on sale."""
+    with transaction.atomic():
+        order, products, _ = _lock_order(order_id)
+        if order.status != Order.Status.PAID:
+            return f"unchanged ({order.status})"
+        if put_back_on_sale:
+            OrderItem.objects.filter(order=order).update(sold=False)
+            stock.put_back_on_sale(p.pk for p in products)
+        order.status = Order.Status.REFUNDED
+        order.refund_reason = Order.RefundReason.ADMIN
+        order.refund_pending = bool(order.stripe_payment_intent_id)
+        order.save()
+        _after_commit(refund_now, order.pk)
+    return "refunded (admin)"
+
+
+# --- Stripe calls after commit --------------------------------------------------------------
+
+
+def _after_commit(fn, order_id: int) -> None:
+    transaction.on_commit(lambda: fn(order_id), robust=True)
+
+
+def refund_now(order_id: int) -> bool:
+    """Send a decided refund to Stripe (idempotent). True once Stripe has it."""
+    order = Order.objects.get(pk=order_id)
+    if not order.refund_pending:
+        return True
+    try:
+        refund_id = stripe_client.refund_payment(
+            order.stripe_payment_intent_id,
+            idempotency_key=f"order-{order.reference}-refund",
+            metadata={"order_id": order.reference, "reason": order.refund_reason},
+        )
+    except stripe_client.StripeUnavailable as error:
+        _note_error(order, f"refund: {error}")
+        logger.error("Refund not sent, reconcile will retry", extra={"order": order.reference})
+        return False
+    Order.objects.filter(pk=order_id).update(
+        refund_pending=False,
+        stripe_refund_id=refund_id,
+        refunded_at=timezone.now(),
+        last_error="",
+        updated_at=timezone.now(),
+    )
+    logger.info("Refund sent: %s", refund_id, extra={"order": order.reference})
+    return True
+
+
+def expire_session_now(order_id: int) -> bool:
+    """Expire a cancelled order's Checkout Session (idempotent). True once it is closed."""
+    order = Order.objects.get(pk=order_id)
+    if not order.session_expiry_pending:
+        return True
+    try:
+        stripe_client.expire_checkout_session(
+            order.stripe_session_id, idempotency_key=f"order-{order.reference}-expire"
+        )
+    except stripe_client.StripeRejected as error:
+        # The session is no longer open (completed or expired): nothing left to close.
+        logger.info("Session already closed: %s", error, extra={"order": order.reference})
+    except stripe_client.StripeUnavailable as error:
+        _note_error(order, f"expire: {error}")
+        return False
+    Order.objects.filter(pk=order_id).update(
+        session_expiry_pending=False, updated_at=timezone.now()
+    )
+    return True
+
+
+def _note_error(order: Order, error: str) -> None:
+    Order.objects.filter(pk=order.pk).update(last_error=error[:2000], updated_at=timezone.now())
+
+
+# --- Entry points for Stripe objects (webhook, thank-you page, reconcile) -------------------
+
+
+def apply_checkout_session(session: dict[str, Any]) -> tuple[Order, str]:
+    """Apply what a Checkout Session says: paid, completed unpaid, or expired."""
+    if session.get("payment_status") in ("paid", "no_payment_required") and session.get(
+        "status"
+    ) in ("complete", None):
+        return mark_order_paid(Payment.from_session(session))
+    order = find_order(reference=order_reference_of(session), session_id=session.get("id") or "")
+    if session.get("status") == "expired":
+        return order, release_order(order_id=order.pk, status=Order.Status.EXPIRED)
+    if session.get("status") == "complete":
+        return order, mark_order_processing(order_id=order.pk)
+    return order, "unchanged (session open)"
+
+
+def apply_async_payment_failed(session: dict[str, Any]) -> tuple[Order, str]:
+    order = find_order(reference=order_reference_of(session), session_id=session.get("id") or "")
+    return order, release_order(order_id=order.pk, status=Order.Status.FAILED)
+
+
+def apply_payment_intent_succeeded(intent: dict[str, Any]) -> tuple[Order, str]:
+    return mark_order_paid(Payment.from_payment_intent(intent))
+
+
+def sync_checkout_session(order: Order) -> Order:
+    """Ask Stripe for the order's session and apply it (thank-you page: show the result
+    sooner than the webhook). Stripe being down only means the page says "en cours"."""
+    if order.status not in Order.OPEN_STATUSES or not order.stripe_session_id:
+        return order
+    try:
+        session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
+    except stripe_client.StripeUnavailable:
+        return order
+    if session.get("status") == "complete":
+        order, _ = apply_checkout_session(session)
+    return order

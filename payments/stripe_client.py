@@ -1,0 +1,128 @@
+"""The one module that talks to Stripe.
+
+Everything else in the shop handles plain dicts and the two exceptions below,
+so tests point at a single boundary: `STRIPE_API_BASE` (a Stripe-compatible
+server in offline mode and in tests) and `STRIPE_SECRET_KEY`.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait for Stripe: a shopper is waiting on the other side of "Commander".
+TIMEOUT = (5, 20)
+NETWORK_RETRIES = 2
+
+
+class StripeUnavailable(Exception):
+    """Stripe could not be reached or refused the call; nothing is known to have happened."""
+
+
+class StripeRejected(StripeUnavailable):
+    """Stripe answered and refused the request (a 4xx): sending it again will not help."""
+
+
+class InvalidSignature(Exception):
+    """A webhook body whose `Stripe-Signature` does not verify."""
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    id: str
+    url: str
+
+
+def _client() -> stripe.StripeClient:
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses={"api": settings.STRIPE_API_BASE},
+        max_network_retries=NETWORK_RETRIES,
+        http_client=stripe.RequestsClient(timeout=TIMEOUT),
+    )
+
+
+def _call(description: str, fn, *args, **kwargs) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    except stripe.InvalidRequestError as error:
+        logger.warning("Stripe refused %s: %s", description, error)
+        raise StripeRejected(f"{description}: {error.user_message or error}") from error
+    except stripe.StripeError as error:
+        logger.warning("Stripe call failed: %s: %s", description, error)
+        raise StripeUnavailable(f"{description}: {error.user_message or error}") from error
+
+
+def create_checkout_session(params: dict[str, Any], *, idempotency_key: str) -> CheckoutSession:
+    session = _call(
+        "create checkout session",
+        _client().v1.checkout.sessions.create,
+        params,
+        {"idempotency_key": idempotency_key},
+    )
+    return CheckoutSession(id=session.id, url=session.url)
+
+
+def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
+    session = _call(
+        "retrieve checkout session",
+        _client().v1.checkout.sessions.retrieve,
+        session_id,
+        {"expand": ["line_items"]},
+    )
+    return session.to_dict(recursive=True)
+
+
+def list_checkout_sessions(*, created_after: int) -> list[dict[str, Any]]:
+    """Every Checkout Session created since `created_after` (Unix seconds), newest first."""
+    page = _call(
+        "list checkout sessions",
+        _client().v1.checkout.sessions.list,
+        {"created": {"gte": created_after}, "limit": 100},
+    )
+    return [session.to_dict(recursive=True) for session in page.auto_paging_iter()]
+
+
+def expire_checkout_session(session_id: str, *, idempotency_key: str) -> None:
+    _call(
+        "expire checkout session",
+        _client().v1.checkout.sessions.expire,
+        session_id,
+        options={"idempotency_key": idempotency_key},
+    )
+
+
+def refund_payment(payment_intent: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
+    """Refund a PaymentIntent in full; returns the refund's id."""
+    refund = _call(
+        "create refund",
+        _client().v1.refunds.create,
+        {"payment_intent": payment_intent, "reason": "requested_by_customer", "metadata": metadata},
+        {"idempotency_key": idempotency_key},
+    )
+    return refund.id
+
+
+def verify_webhook(payload: bytes, signature: str) -> dict[str, Any]:
+    """Check `Stripe-Signature` over the raw body (tolerance 300 s, any `v1` may match).
+
+    Returns the decoded JSON body. Raises InvalidSignature, or ValueError for a
+    body that is not JSON.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"),
+            signature,
+            settings.STRIPE_WEBHOOK_SECRET,
+            stripe.Webhook.DEFAULT_TOLERANCE,
+        )
+    except stripe.SignatureVerificationError as error:
+        raise InvalidSignature(str(error)) from error
+    except UnicodeDecodeError as error:
+        raise InvalidSignature("body is not UTF-8") from error
+    return json.loads(payload)
