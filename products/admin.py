@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -13,6 +15,13 @@ class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["name", "slug", "price", "description", "image", "in_stock"]
+
+    def clean_price(self) -> Decimal:
+        # The database refuses it too (product_price_positive); this says so on the field.
+        price = self.cleaned_data["price"]
+        if price is not None and price <= 0:
+            raise forms.ValidationError("Le prix doit être supérieur à zéro.")
+        return price
 
     def clean_in_stock(self) -> bool:
         in_stock = self.cleaned_data["in_stock"]
