@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -75,12 +76,37 @@ class ProductAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
         return super().get_queryset(request).with_status()
 
+    def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
+        """Write only the fields the owner changed.
+
+        The form holds a copy of the piece read at the start of the request; a
+        sale or a hold recorded meanwhile by the webhook or a checkout must not
+        be overwritten by that copy. Putting a piece back in stock re-checks,
+        under the row lock, that no paid order owns it.
+        """
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        fields = [name for name in form.changed_data if name in ProductAdminForm.Meta.fields]
+        with transaction.atomic():
+            if "in_stock" in fields:
+                stock.lock_products([obj.pk])
+                if obj.in_stock and stock.sold_to_paid_order([obj.pk]):
+                    fields.remove("in_stock")
+                    self.message_user(
+                        request,
+                        f"« {obj.name} » vient d'être vendue à une commande payée : "
+                        "elle reste vendue.",
+                        messages.ERROR,
+                    )
+            obj.save(update_fields=[*fields, "updated_at"])
+
     @admin.display(description="photo")
     def thumbnail(self, obj: Product) -> str:
         if not obj.image:
             return "—"
         return format_html(
-            '<img src="{}" alt="" width="48" height="48" style="object-fit:cover">',
+            '<img src="{}" alt="" width="48" height="48" class="admin-thumbnail">',
             obj.image.url,
         )
 

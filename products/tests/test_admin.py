@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
@@ -9,6 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from payments.models import Order, OrderItem
+from products.admin import ProductAdminForm
 from products.demo import demo_image
 from products.models import Product
 from products.tests.markup import attribute_of
@@ -299,3 +302,77 @@ def test_actions_are_offered_with_french_names(staff_client, make_product):
 
     assert "Remettre en vente les pièces sélectionnées" in html
     assert "Marquer comme vendues hors boutique" in html
+
+
+# Concurrent checkouts and sales
+
+
+def _meanwhile(action):
+    """Run `action` while the admin form is validated: after the piece was read, before saving."""
+    original = ProductAdminForm.clean
+
+    def clean(form):
+        cleaned = original(form)
+        action()
+        return cleaned
+
+    return mock.patch.object(ProductAdminForm, "clean", clean)
+
+
+def test_editing_a_piece_does_not_undo_a_sale_made_meanwhile(
+    staff_client, make_product, sell_to_paid_order
+):
+    """A sale recorded while the owner saves a description keeps the piece sold."""
+    product = make_product()
+
+    with _meanwhile(lambda: sell_to_paid_order(product)):
+        response = staff_client.post(
+            _change_url(product), _change_form_data(product, description="Nouvelle description.")
+        )
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.description == "Nouvelle description."
+    assert product.in_stock is False
+
+
+def test_editing_a_piece_does_not_drop_a_hold_taken_meanwhile(staff_client, make_product):
+    """A checkout's hold taken while the owner saves the piece is kept."""
+    product = make_product()
+    order = Order.objects.create(total=product.price)
+    until = timezone.now() + timedelta(minutes=30)
+
+    def hold():
+        Product.objects.filter(pk=product.pk).update(held_by=order, held_until=until)
+
+    with _meanwhile(hold):
+        response = staff_client.post(_change_url(product), _change_form_data(product, price="120"))
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert str(product.price) == "120.00"
+    assert product.held_by_id == order.pk
+    assert product.held_until == until
+
+
+def test_putting_a_piece_back_in_stock_is_refused_if_it_was_sold_meanwhile(
+    staff_client, make_product, sell_to_paid_order
+):
+    """Ticking "en stock" loses to a paid sale recorded between the check and the save."""
+    product = make_product(in_stock=False)
+
+    def sell():
+        order = Order.objects.create(total=product.price, status=Order.Status.PAID)
+        OrderItem.objects.create(
+            order=order, product=product, name=product.name, price=product.price, sold=True
+        )
+
+    with _meanwhile(sell):
+        response = staff_client.post(
+            _change_url(product), _change_form_data(product, in_stock="on"), follow=True
+        )
+
+    product.refresh_from_db()
+    assert product.in_stock is False
+    [error] = [text for level, text in _messages(response) if level == "error"]
+    assert "commande payée" in error
