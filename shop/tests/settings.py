@@ -10,6 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_offline")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("LOG_FORMAT", "plain")
 os.environ["STRIPE_OFFLINE"] = "false"  # refused with DEBUG off; switched on below
 
 from shop.settings import *  # noqa: F403
