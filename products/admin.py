@@ -114,7 +114,7 @@ class ProductAdmin(admin.ModelAdmin):
     def preview(self, obj: Product) -> str:
         if not obj.image:
             return "—"
-        return format_html('<img src="{}" alt="" style="max-width:240px">', obj.image.url)
+        return format_html('<img src="{}" alt="" class="admin-preview">', obj.image.url)
 
     @admin.display(description="prix", ordering="price")
     def price_display(self, obj: Product) -> str:
