@@ -1,0 +1,499 @@
+"""The owner's view of payments: orders and the Stripe event log.
+
+Declarative on purpose: every action calls a service (payments.services,
+payments.webhooks), the admin itself changes no row. Orders and events are
+read-only: a save from the change form would write the whole row back and
+could undo what a webhook committed in the meantime.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from payments import services
+from payments.models import Order, OrderItem, StripeEvent
+from products.templatetags.money import euros
+
+CONFLICT_REASONS = (Order.RefundReason.CONFLICT, Order.RefundReason.AMOUNT_MISMATCH)
+
+
+# --- Links to the Stripe dashboard ----------------------------------------------------------
+
+
+def stripe_dashboard_url(path: str, object_id: str) -> str:
+    """The dashboard page of a Stripe object, in test or live mode after the API key.
+
+    Empty with the offline server: its objects exist in no dashboard."""
+    if not object_id or settings.STRIPE_OFFLINE:
+        return ""
+    mode = "test/" if settings.STRIPE_SECRET_KEY.startswith(("sk_test_", "rk_test_")) else ""
+    return f"https://dashboard.stripe.com/{mode}{path}/{object_id}"
+
+
+def _stripe_link(path: str, object_id: str) -> str:
+    if not object_id:
+        return "—"
+    url = stripe_dashboard_url(path, object_id)
+    if not url:
+        return object_id
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, object_id
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    return formats.date_format(timezone.localtime(moment), "d/m/Y H:i:s")
+
+
+# --- Order timeline -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    label: str
+    detail: str = ""
+    url: str = ""
+
+
+def order_events(order: Order) -> QuerySet[StripeEvent]:
+    """The Stripe events of an order: those linked to it, and those naming its session or
+    payment intent (an event whose handling failed may not be linked yet)."""
+    stripe_ids = [i for i in (order.stripe_session_id, order.stripe_payment_intent_id) if i]
+    return StripeEvent.objects.filter(
+        Q(order=order) | Q(payload__data__object__id__in=stripe_ids)
+    ).order_by("received_at", "id")
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    entries = [TimelineEntry(order.created_at, "Commande créée, pièces réservées")]
+    if order.paid_at:
+        entries.append(TimelineEntry(order.paid_at, "Paiement enregistré, pièces vendues"))
+    if order.refunded_at:
+        entries.append(
+            TimelineEntry(
+                order.refunded_at, "Remboursement accepté par Stripe", order.stripe_refund_id
+            )
+        )
+    for event in order_events(order):
+        detail = " · ".join(
+            part for part in (event.get_outcome_display(), event.detail, event.error[:200]) if part
+        )
+        entries.append(
+            TimelineEntry(
+                event.received_at,
+                event.type,
+                detail,
+                reverse("admin:payments_stripeevent_change", args=[event.pk]),
+            )
+        )
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+class StripeCallPendingFilter(admin.SimpleListFilter):
+    title = "appels Stripe"
+    parameter_name = "stripe"
+
+    def lookups(self, request, model_admin):
+        return [("a-relancer", "À relancer")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "a-relancer":
+            return queryset.filter(Q(refund_pending=True) | Q(session_expiry_pending=True))
+        return queryset
+
+
+class ConflictFilter(admin.SimpleListFilter):
+    title = "conflits"
+    parameter_name = "conflit"
+
+    def lookups(self, request, model_admin):
+        return [("oui", "Conflits (remboursés automatiquement)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "oui":
+            return queryset.filter(status=Order.Status.REFUNDED, refund_reason__in=CONFLICT_REASONS)
+        return queryset
+
+
+class OrderItemInline(admin.TabularInline):
+    model = OrderItem
+    fields = ["product", "name", "price_display", "sold"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    # Lines are part of the order: whoever may see the order sees them, nobody edits them.
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("payments.view_order") or request.user.has_perm(
+            "payments.change_order"
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="prix payé")
+    def price_display(self, item: OrderItem) -> str:
+        return euros(item.price)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "reference",
+        "status_badge",
+        "total_display",
+        "customer_email",
+        "created_at",
+        "paid_at",
+        "refund_reason",
+        "stripe_call_pending",
+    ]
+    list_filter = [
+        "status",
+        ConflictFilter,
+        "refund_reason",
+        StripeCallPendingFilter,
+        "created_at",
+    ]
+    search_fields = [
+        "reference",
+        "customer_email",
+        "=stripe_session_id",
+        "=stripe_payment_intent_id",
+    ]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    inlines = [OrderItemInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "status_badge",
+                    "total_display",
+                    "received_display",
+                    "created_at",
+                    "paid_at",
+                ]
+            },
+        ),
+        ("Client", {"fields": ["customer_email", "shipping_display"]}),
+        (
+            "Stripe",
+            {
+                "fields": [
+                    "session_link",
+                    "checkout_expires_at",
+                    "payment_intent_link",
+                    "refund_reason",
+                    "refund_link",
+                    "refunded_at",
+                    "stripe_call_pending",
+                    "last_error",
+                ]
+            },
+        ),
+        ("Historique", {"fields": ["timeline"]}),
+    ]
+    readonly_fields = [
+        "reference",
+        "status_badge",
+        "total_display",
+        "received_display",
+        "created_at",
+        "paid_at",
+        "customer_email",
+        "shipping_display",
+        "session_link",
+        "checkout_expires_at",
+        "payment_intent_link",
+        "refund_reason",
+        "refund_link",
+        "refunded_at",
+        "stripe_call_pending",
+        "last_error",
+        "timeline",
+    ]
+    actions = ["refund_and_put_back_on_sale", "refund_only", "retry_stripe_calls"]
+
+    class Media:
+        css = {"all": ["css/payments-admin.css"]}
+
+    # Orders come from checkouts only, and stay: they are the record of what was paid.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The change permission allows the actions (on the list); a single order is only
+        # viewed, never saved from the form (see the module's docstring).
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    @admin.display(description="statut", ordering="status")
+    def status_badge(self, order: Order) -> str:
+        return format_html(
+            '<span class="order-status order-status--{}">{}</span>',
+            order.status,
+            order.get_status_display(),
+        )
+
+    @admin.display(description="total", ordering="total")
+    def total_display(self, order: Order) -> str:
+        return euros(order.total)
+
+    @admin.display(description="montant reçu")
+    def received_display(self, order: Order) -> str:
+        if order.amount_received is None:
+            return "—"
+        currency = order.currency_received.upper()
+        if order.currency_received == order.currency:
+            return euros(order.amount_received)
+        return f"{order.amount_received} {currency}"
+
+    @admin.display(description="adresse de livraison")
+    def shipping_display(self, order: Order) -> str:
+        if not order.shipping_address:
+            return "—"
+        return format_html(
+            '<pre class="stripe-json">{}</pre>',
+            json.dumps(order.shipping_address, indent=2, ensure_ascii=False),
+        )
+
+    @admin.display(description="Checkout Session")
+    def session_link(self, order: Order) -> str:
+        return _stripe_link("checkout/sessions", order.stripe_session_id or "")
+
+    @admin.display(description="PaymentIntent")
+    def payment_intent_link(self, order: Order) -> str:
+        return _stripe_link("payments", order.stripe_payment_intent_id)
+
+    @admin.display(description="remboursement Stripe")
+    def refund_link(self, order: Order) -> str:
+        return _stripe_link("refunds", order.stripe_refund_id)
+
+    @admin.display(description="Stripe à relancer")
+    def stripe_call_pending(self, order: Order) -> str:
+        pending = []
+        if order.refund_pending:
+            pending.append("remboursement")
+        if order.session_expiry_pending:
+            pending.append("expiration de la session")
+        if not pending:
+            return "—"
+        return format_html('<span class="stripe-pending">⚠ {}</span>', ", ".join(pending))
+
+    @admin.display(description="chronologie")
+    def timeline(self, order: Order) -> SafeString:
+        rows = format_html_join(
+            "",
+            '<tr><td class="nowrap">{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    _when(entry.at),
+                    format_html('<a href="{}">{}</a>', entry.url, entry.label)
+                    if entry.url
+                    else entry.label,
+                    entry.detail or "",
+                )
+                for entry in order_timeline(order)
+            ),
+        )
+        return format_html(
+            '<table class="order-timeline"><thead><tr><th>quand</th><th>quoi</th>'
+            "<th>résultat</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
+    # Actions
+
+    @admin.action(
+        description="Rembourser (et remettre les pièces en vente)", permissions=["change"]
+    )
+    def refund_and_put_back_on_sale(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._refund(request, queryset, put_back_on_sale=True)
+
+    @admin.action(description="Rembourser (sans remettre en vente)", permissions=["change"])
+    def refund_only(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._refund(request, queryset, put_back_on_sale=False)
+
+    def _refund(
+        self, request: HttpRequest, queryset: QuerySet[Order], *, put_back_on_sale: bool
+    ) -> None:
+        refunded, skipped, pending = [], [], []
+        for order_id, reference in queryset.values_list("pk", "reference"):
+            outcome = services.refund_paid_order(
+                order_id=order_id, put_back_on_sale=put_back_on_sale
+            )
+            if not outcome.startswith("refunded"):
+                skipped.append(reference)
+                continue
+            refunded.append(reference)
+            if Order.objects.filter(pk=order_id, refund_pending=True).exists():
+                pending.append(reference)
+        if refunded:
+            back = " et pièces remises en vente" if put_back_on_sale else ""
+            self.message_user(
+                request,
+                f"{len(refunded)} commande(s) remboursée(s){back} : {', '.join(refunded)}.",
+                messages.SUCCESS,
+            )
+        if pending:
+            self.message_user(
+                request,
+                "Stripe n'a pas reçu le remboursement de "
+                f"{', '.join(pending)} : il sera relancé (action « Relancer les appels Stripe "
+                "en attente » ou commande reconcile).",
+                messages.WARNING,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                f"Ignorée(s), car non payée(s) : {', '.join(skipped)}. "
+                "Seule une commande payée peut être remboursée.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Relancer les appels Stripe en attente", permissions=["change"])
+    def retry_stripe_calls(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        done, failed = retry_pending_stripe_calls(queryset)
+        if not done and not failed:
+            self.message_user(
+                request, "Aucun appel Stripe en attente pour ces commandes.", messages.INFO
+            )
+        if done:
+            self.message_user(
+                request, f"Appels Stripe passés pour : {', '.join(done)}.", messages.SUCCESS
+            )
+        if failed:
+            self.message_user(
+                request,
+                f"Stripe ne répond toujours pas pour : {', '.join(failed)}. "
+                "Réessayez plus tard ; l'erreur est affichée sur la commande.",
+                messages.ERROR,
+            )
+
+
+def retry_pending_stripe_calls(orders: QuerySet[Order]) -> tuple[list[str], list[str]]:
+    """Send the refunds and session expiries still flagged on these orders.
+
+    Returns (references done, references still pending)."""
+    done, failed = [], []
+    pending = orders.filter(Q(refund_pending=True) | Q(session_expiry_pending=True))
+    for order in pending.order_by("pk"):
+        ok = True
+        if order.refund_pending:
+            ok = services.refund_now(order.pk) and ok
+        if order.session_expiry_pending:
+            ok = services.expire_session_now(order.pk) and ok
+        (done if ok else failed).append(order.reference)
+    return done, failed
+
+
+# --- Stripe events --------------------------------------------------------------------------
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "type",
+        "stripe_id",
+        "outcome",
+        "order_link",
+        "attempts",
+        "processed_at",
+        "detail",
+    ]
+    list_filter = ["type", "outcome", "received_at"]
+    search_fields = ["=stripe_id", "order__reference"]
+    list_select_related = ["order"]
+    date_hierarchy = "received_at"
+    list_per_page = 100
+    fields = [
+        "stripe_link",
+        "type",
+        "outcome",
+        "detail",
+        "error",
+        "attempts",
+        "received_at",
+        "processed_at",
+        "order_link",
+        "payload_pretty",
+    ]
+    readonly_fields = fields
+    actions = ["reprocess"]
+
+    class Media:
+        css = {"all": ["css/payments-admin.css"]}
+
+    # The log records what Stripe sent: nobody writes or removes a line by hand.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_reprocess_permission(self, request: HttpRequest) -> bool:
+        """Reprocessing acts on orders: it needs the change permission on events."""
+        return request.user.has_perm("payments.change_stripeevent")
+
+    @admin.display(description="événement Stripe", ordering="stripe_id")
+    def stripe_link(self, event: StripeEvent) -> str:
+        return _stripe_link("events", event.stripe_id)
+
+    @admin.display(description="commande", ordering="order__reference")
+    def order_link(self, event: StripeEvent) -> str:
+        if event.order is None:
+            return "—"
+        url = reverse("admin:payments_order_change", args=[event.order_id])
+        return format_html('<a href="{}">{}</a>', url, event.order.reference)
+
+    @admin.display(description="contenu")
+    def payload_pretty(self, event: StripeEvent) -> str:
+        return format_html(
+            '<pre class="stripe-json">{}</pre>',
+            json.dumps(event.payload, indent=2, ensure_ascii=False, sort_keys=True),
+        )
+
+    @admin.action(description="Retraiter", permissions=["reprocess"])
+    def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
+        from payments import webhooks
+
+        results = []
+        for event_pk in queryset.order_by("received_at", "pk").values_list("pk", flat=True):
+            webhooks.reprocess_event(event_pk)
+            event = StripeEvent.objects.get(pk=event_pk)
+            results.append(f"{event.stripe_id} : {event.get_outcome_display()}")
+        self.message_user(request, "Retraité(s) — " + " ; ".join(results), messages.INFO)
