@@ -1,14 +1,14 @@
 import logging
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from cart.cart import Cart
-from payments import services
+from payments import services, webhooks
 from payments.models import Order
 
 logger = logging.getLogger(__name__)
@@ -61,4 +61,8 @@ def checkout_cancelled(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
+    """Stripe's events (SPEC §8). The size is checked before the body is read."""
+    result = webhooks.refuse_oversized(request.META.get("CONTENT_LENGTH"))
+    if result is None:
+        result = webhooks.handle(request.body, request.headers.get("Stripe-Signature"))
+    return JsonResponse({"outcome": result.outcome, "detail": result.detail}, status=result.status)
