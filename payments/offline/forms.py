@@ -1,0 +1,60 @@
+from typing import Any
+
+from django import forms
+
+from payments.offline.models import CheckoutSession
+
+DEFAULT_EMAIL = "client@example.com"
+DEFAULT_NAME = "Camille Martin"
+DEFAULT_ADDRESS = {"line1": "12 rue des Lilas", "postal_code": "75011", "city": "Paris"}
+
+
+class PaymentForm(forms.Form):
+    """What the simulated Checkout page asks; the address only when the session collects it."""
+
+    METHODS = [("card", "Carte"), ("sepa_debit", "Virement SEPA (paiement différé)")]
+
+    email = forms.EmailField(label="E-mail", max_length=254)
+    name = forms.CharField(label="Nom", max_length=200)
+    method = forms.ChoiceField(choices=METHODS, required=False)
+    line1 = forms.CharField(label="Adresse", max_length=200, required=False)
+    postal_code = forms.CharField(label="Code postal", max_length=20, required=False)
+    city = forms.CharField(label="Ville", max_length=100, required=False)
+    country = forms.ChoiceField(label="Pays", required=False)
+
+    def __init__(self, *args: Any, session: CheckoutSession, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        collection = session.shipping_address_collection or {}
+        self.countries = collection.get("allowed_countries", [])
+        self.fields["country"].choices = [(code, code) for code in self.countries]
+        if self.countries:
+            for name in ("line1", "postal_code", "city", "country"):
+                self.fields[name].required = True
+
+    @classmethod
+    def initial_for(cls, session: CheckoutSession) -> dict[str, str]:
+        countries = (session.shipping_address_collection or {}).get("allowed_countries", [])
+        country = "FR" if "FR" in countries else (countries[0] if countries else "")
+        return {
+            "email": session.customer_email or DEFAULT_EMAIL,
+            "name": DEFAULT_NAME,
+            **DEFAULT_ADDRESS,
+            "country": country,
+        }
+
+    @property
+    def delayed(self) -> bool:
+        return self.cleaned_data.get("method") == "sepa_debit"
+
+    def shipping_address(self) -> dict[str, Any] | None:
+        if not self.countries:
+            return None
+        data = self.cleaned_data
+        return {
+            "city": data["city"],
+            "country": data["country"],
+            "line1": data["line1"],
+            "line2": None,
+            "postal_code": data["postal_code"],
+            "state": None,
+        }
