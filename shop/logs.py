@@ -11,7 +11,7 @@ This module imports nothing from Django: gunicorn.conf.py uses it before Django 
 
 import contextvars
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -88,7 +88,7 @@ class JsonFormatter(_JsonFormatter):
         super().__init__(**kwargs)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        """ISO 8601 with milliseconds and the UTC offset."""
+        """ISO 8601 in UTC, with milliseconds."""
         return _iso_time(record)
 
 
@@ -118,7 +118,8 @@ class PlainFormatter(logging.Formatter):
 
 
 def _iso_time(record: logging.LogRecord) -> str:
-    return datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
+    # UTC: Django sets the process's time zone (TIME_ZONE) in workers, not in gunicorn's master.
+    return datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")
 
 
 def build_logging_config(*, log_format: str, level: str = "INFO") -> dict[str, Any]:

@@ -1,0 +1,47 @@
+"""gunicorn settings, read from the working directory by `gunicorn shop.wsgi` (Procfile `web:`).
+
+The platform gives PORT and WEB_CONCURRENCY; anything else can be overridden without a
+deploy through GUNICORN_CMD_ARGS (e.g. `GUNICORN_CMD_ARGS="--timeout 60"`).
+"""
+
+from pathlib import Path
+
+import environ
+
+from shop.logs import build_logging_config
+
+_env = environ.Env()
+if Path(".env").is_file():
+    environ.Env.read_env(".env")
+
+bind = f"0.0.0.0:{_env.int('PORT', default=8000)}"
+# Sync workers, one request each: several processes (and machines) share PostgreSQL, and
+# correctness rests on its row locks, never on process memory. Size to memory: ~2 per 512 MB.
+workers = _env.int("WEB_CONCURRENCY", default=2)
+
+# A request taking longer than this kills its worker: the platform's router gives up after
+# 30 s anyway (Heroku); calls to Stripe have their own timeouts (payments/stripe_client.py).
+timeout = 30
+# On SIGTERM (deploy, restart), finish the requests in flight: platforms wait 30 s before SIGKILL.
+graceful_timeout = 25
+# Connections from the router are reused between requests.
+keepalive = 5
+# Recycle workers now and then, staggered, so a slow leak never takes the site down.
+max_requests = 1000
+max_requests_jitter = 100
+# The worker heartbeat file in memory, not on a possibly slow container disk.
+if Path("/dev/shm").is_dir():
+    worker_tmp_dir = "/dev/shm"
+# No control socket: nothing uses it, and two servers on one machine would share its path.
+control_socket_disable = True
+
+# Logs: the access log on stdout, with the request id Django put on the response, in the
+# same format as the application's lines (JSON with DEBUG off, see shop/logs.py).
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+logconfig_dict = build_logging_config(
+    log_format=_env.str(
+        "LOG_FORMAT", default="plain" if _env.bool("DEBUG", default=False) else "json"
+    ),
+    level=_env.str("LOG_LEVEL", default="INFO"),
+)
