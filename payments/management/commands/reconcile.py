@@ -1,0 +1,65 @@
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from payments import stripe_client
+from payments.reconcile import ReconcileReport, reconcile
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply the paid or expired Checkout Sessions the webhook missed, then retry pending "
+        "refunds and session expiries. Idempotent: schedule it (e.g. hourly)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--since",
+            type=float,
+            default=72,
+            metavar="HOURS",
+            help="Look at the Checkout Sessions created in the last HOURS hours (default 72).",
+        )
+
+    def handle(self, *args, since: float, **options) -> None:
+        if since <= 0:
+            raise CommandError("--since must be a positive number of hours.")
+        try:
+            report = reconcile(since=timedelta(hours=since))
+        except stripe_client.StripeUnavailable as error:
+            raise CommandError(
+                f"Stripe could not be reached, nothing was reconciled: {error}"
+            ) from error
+        self._print(report, since=since)
+        if report.errors:
+            raise CommandError(f"Reconcile finished with {len(report.errors)} error(s).")
+
+    def _print(self, report: ReconcileReport, *, since: float) -> None:
+        lines = [
+            (f"Checkout Sessions seen (last {since:g} h)", report.sessions_seen, []),
+            ("Payments applied", len(report.payments_applied), report.payments_applied),
+            (
+                "Delayed payments now processing",
+                len(report.processing_applied),
+                report.processing_applied,
+            ),
+            ("Expiries applied", len(report.expiries_applied), report.expiries_applied),
+            ("Refunds retried", len(report.refunds_retried), report.refunds_retried),
+            (
+                "Session expiries retried",
+                len(report.session_expiries_retried),
+                report.session_expiries_retried,
+            ),
+            ("Sessions of no order of this shop", len(report.unknown_sessions), []),
+            ("Errors", len(report.errors), report.errors),
+        ]
+        for label, count, details in lines:
+            self.stdout.write(f"{label}: {count}")
+            for detail in details:
+                self.stdout.write(f"  - {detail}")
+        if report.errors:
+            return
+        if report.changed_anything:
+            self.stdout.write(self.style.SUCCESS("Reconciled."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Nothing to reconcile."))

@@ -1,0 +1,172 @@
+"""Catch up with Stripe: what the webhook missed, and the Stripe calls that failed.
+
+Stripe retries a webhook for three days, but an endpoint down for longer, a
+secret rotated wrongly or a bug can still lose an event. `reconcile` lists the
+recent Checkout Sessions and hands any paid or expired one whose order does not
+show it yet to `services.apply_checkout_session`, the webhook's own service;
+then it sends again the refunds and session expiries flagged on orders
+(`refund_pending`, `session_expiry_pending`). Every step is idempotent, so a
+second run finds nothing to do.
+"""
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Q
+
+from payments import services, stripe_client
+from payments.models import Order
+
+logger = logging.getLogger(__name__)
+
+PAID_SESSION_STATUSES = ("paid", "no_payment_required")
+# What an order already shows once a session's news has reached it.
+SETTLED_BY_PAYMENT = (Order.Status.PAID, Order.Status.REFUNDED)
+
+
+@dataclass
+class ReconcileReport:
+    """What one run saw and did: order references (payments with their outcome,
+    e.g. `B-... (refunded (conflict))`), unknown session ids, error lines."""
+
+    sessions_seen: int = 0
+    payments_applied: list[str] = field(default_factory=list)
+    processing_applied: list[str] = field(default_factory=list)
+    expiries_applied: list[str] = field(default_factory=list)
+    refunds_retried: list[str] = field(default_factory=list)
+    session_expiries_retried: list[str] = field(default_factory=list)
+    unknown_sessions: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(
+            self.payments_applied
+            or self.processing_applied
+            or self.expiries_applied
+            or self.refunds_retried
+            or self.session_expiries_retried
+        )
+
+
+def reconcile(*, since: timedelta) -> ReconcileReport:
+    """Apply the Checkout Sessions created in the last `since` that the shop missed, then
+    retry every pending refund and session expiry.
+
+    Raises stripe_client.StripeUnavailable when the sessions cannot be listed; a failure
+    on one session or one order is recorded in the report and the run goes on.
+    """
+    report = ReconcileReport()
+    created_after = int(time.time() - since.total_seconds())
+    sessions = stripe_client.list_checkout_sessions(created_after=created_after)
+    report.sessions_seen = len(sessions)
+    orders = _orders_of(sessions)
+    for session in sessions:
+        _reconcile_session(session, orders, report)
+    _retry_pending_calls(report)
+    logger.info(
+        "Reconcile done: %s sessions, %s payments, %s expiries, %s refunds retried, %s errors",
+        report.sessions_seen,
+        len(report.payments_applied),
+        len(report.expiries_applied),
+        len(report.refunds_retried),
+        len(report.errors),
+    )
+    return report
+
+
+def _orders_of(sessions: list[dict[str, Any]]) -> dict[str, Order]:
+    """The shop's orders named by these sessions, by reference and by session id (one query)."""
+    references = {services.order_reference_of(s) for s in sessions} - {""}
+    session_ids = {s.get("id") or "" for s in sessions} - {""}
+    found: dict[str, Order] = {}
+    for order in Order.objects.filter(
+        Q(reference__in=references) | Q(stripe_session_id__in=session_ids)
+    ):
+        found[order.reference] = order
+        if order.stripe_session_id:
+            found[order.stripe_session_id] = order
+    return found
+
+
+def _order_for(session: dict[str, Any], orders: dict[str, Order]) -> Order | None:
+    return orders.get(services.order_reference_of(session)) or orders.get(session.get("id") or "")
+
+
+def needs_applying(session: dict[str, Any], order: Order) -> bool:
+    """Whether the order does not show yet what the session says."""
+    status = session.get("status")
+    if status == "complete" and session.get("payment_status") in PAID_SESSION_STATUSES:
+        return order.status not in SETTLED_BY_PAYMENT
+    if status == "complete":
+        # Completed unpaid (a delayed method): the order waits for the bank as `processing`.
+        return order.status == Order.Status.PENDING
+    if status == "expired":
+        return order.status in Order.OPEN_STATUSES
+    return False
+
+
+def _reconcile_session(
+    session: dict[str, Any], orders: dict[str, Order], report: ReconcileReport
+) -> None:
+    session_id = session.get("id") or "?"
+    order = _order_for(session, orders)
+    if order is None:
+        # Another shop on the same Stripe account, or a session made by hand.
+        report.unknown_sessions.append(session_id)
+        logger.info("Checkout Session names no order of this shop", extra={"session": session_id})
+        return
+    if not needs_applying(session, order):
+        return
+    try:
+        order, outcome = services.apply_checkout_session(session)
+    except Exception as error:  # one bad session must not stop the others
+        report.errors.append(f"{order.reference} ({session_id}): {error}")
+        logger.exception(
+            "Reconcile could not apply a Checkout Session",
+            extra={"order": order.reference, "session": session_id},
+        )
+        return
+    logger.warning(
+        "Reconcile applied a Checkout Session the webhook missed: %s",
+        outcome,
+        extra={"order": order.reference, "session": session_id},
+    )
+    if outcome == "paid" or outcome.startswith("refunded"):
+        report.payments_applied.append(f"{order.reference} ({outcome})")
+    elif outcome == "processing":
+        report.processing_applied.append(order.reference)
+    elif outcome.startswith("released"):
+        report.expiries_applied.append(order.reference)
+
+
+def _retry_pending_calls(report: ReconcileReport) -> None:
+    pending = Order.objects.filter(Q(refund_pending=True) | Q(session_expiry_pending=True))
+    for order in pending.order_by("pk"):
+        if order.refund_pending:
+            _retry(services.refund_now, order, "refund", report.refunds_retried, report)
+        if order.session_expiry_pending:
+            _retry(
+                services.expire_session_now,
+                order,
+                "session expiry",
+                report.session_expiries_retried,
+                report,
+            )
+
+
+def _retry(call, order: Order, what: str, done: list[str], report: ReconcileReport) -> None:
+    try:
+        ok = call(order.pk)
+    except Exception as error:  # same: the next order still gets its turn
+        logger.exception("Reconcile could not retry a %s", what, extra={"order": order.reference})
+        ok, reason = False, str(error)
+    else:
+        reason = "Stripe did not accept it; see the order's last error"
+    if ok:
+        done.append(order.reference)
+    else:
+        report.errors.append(f"{order.reference}: {what} still pending ({reason})")
