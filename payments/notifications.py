@@ -23,7 +23,7 @@ def _send(*, subject: str, template: str, order: Order, to: list[str]) -> None:
         logger.exception("Mail not sent: %s", subject, extra={"order": order.reference})
 
 
-def order_paid(order_id: int) -> None:
+def order_paid(order_id: int, *, to_owner: bool = True) -> None:
     order = Order.objects.get(pk=order_id)
     _send(
         subject=f"Votre commande {order.reference} est confirmée",
@@ -31,15 +31,16 @@ def order_paid(order_id: int) -> None:
         order=order,
         to=[order.customer_email],
     )
-    _send(
-        subject=f"Pièce vendue : commande {order.reference}",
-        template="payments/email/owner_sale.txt",
-        order=order,
-        to=[settings.OWNER_EMAIL],
-    )
+    if to_owner:
+        _send(
+            subject=f"Pièce vendue : commande {order.reference}",
+            template="payments/email/owner_sale.txt",
+            order=order,
+            to=[settings.OWNER_EMAIL],
+        )
 
 
-def order_refunded(order_id: int) -> None:
+def order_refunded(order_id: int, *, to_owner: bool = True) -> None:
     """A payment that could not be honoured (piece already sold, wrong amount)."""
     order = Order.objects.get(pk=order_id)
     _send(
@@ -48,9 +49,10 @@ def order_refunded(order_id: int) -> None:
         order=order,
         to=[order.customer_email],
     )
-    _send(
-        subject=f"Incident : commande {order.reference} remboursée automatiquement",
-        template="payments/email/owner_incident.txt",
-        order=order,
-        to=[settings.OWNER_EMAIL],
-    )
+    if to_owner:
+        _send(
+            subject=f"Incident : commande {order.reference} remboursée automatiquement",
+            template="payments/email/owner_incident.txt",
+            order=order,
+            to=[settings.OWNER_EMAIL],
+        )

@@ -359,6 +359,7 @@ def mark_order_paid(payment: Payment) -> tuple[Order, str]:
     with transaction.atomic():
         order, products, orders = _lock_order(order.pk, with_holders=True)
         if order.status in (Order.Status.PAID, Order.Status.REFUNDED):
+            _complete_payment_details(order, payment)
             return order, f"already {order.status}"
         _record_payment(order, payment)
         if (payment.amount, payment.currency) != (order.total_cents, order.currency):
@@ -379,6 +380,32 @@ def _record_payment(order: Order, payment: Payment) -> None:
     order.shipping_address = payment.shipping or order.shipping_address
     if payment.session_id and not order.stripe_session_id:
         order.stripe_session_id = payment.session_id
+
+
+def _complete_payment_details(order: Order, payment: Payment) -> None:
+    """A later event for a paid (or refunded) order keeps what the first one lacked: a
+    PaymentIntent carries no shipping address and often no e-mail, the session does. The
+    buyer's message, which had nowhere to go, goes once the e-mail is known."""
+    changed = []
+    if payment.email and not order.customer_email:
+        order.customer_email = payment.email
+        changed.append("customer_email")
+    if payment.shipping and not order.shipping_address:
+        order.shipping_address = payment.shipping
+        changed.append("shipping_address")
+    if payment.payment_intent and not order.stripe_payment_intent_id:
+        order.stripe_payment_intent_id = payment.payment_intent
+        changed.append("stripe_payment_intent_id")
+    if not changed:
+        return
+    order.save(update_fields=[*changed, "updated_at"])
+    if "customer_email" in changed:
+        notify = (
+            notifications.order_paid
+            if order.status == Order.Status.PAID
+            else notifications.order_refunded
+        )
+        transaction.on_commit(lambda: notify(order.pk, to_owner=False), robust=True)
 
 
 def _sell(order: Order, products: list[Product], orders: dict[int, Order]) -> str:
