@@ -57,6 +57,10 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_positive"),
         ]
+        indexes = [
+            # The catalogue's order: a page reads 12 rows instead of sorting the table.
+            models.Index(fields=["-created_at", "-id"], name="product_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return self.name
