@@ -20,7 +20,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from payments import services
+from payments import services, webhooks
 from payments.models import Order, OrderItem, StripeEvent
 from products.templatetags.money import euros
 
@@ -489,11 +489,17 @@ class StripeEventAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retraiter", permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[StripeEvent]) -> None:
-        from payments import webhooks
+        for event in queryset.order_by("received_at", "pk"):
+            result = webhooks.reprocess_event(event.pk)
+            label = REPROCESS_OUTCOMES.get(result.outcome, result.outcome)
+            detail = f" ({result.detail})" if result.detail else ""
+            level = messages.ERROR if result.outcome == "failed" else messages.SUCCESS
+            self.message_user(request, f"{event.stripe_id} : {label}{detail}.", level)
 
-        results = []
-        for event_pk in queryset.order_by("received_at", "pk").values_list("pk", flat=True):
-            webhooks.reprocess_event(event_pk)
-            event = StripeEvent.objects.get(pk=event_pk)
-            results.append(f"{event.stripe_id} : {event.get_outcome_display()}")
-        self.message_user(request, "Retraité(s) — " + " ; ".join(results), messages.INFO)
+
+REPROCESS_OUTCOMES = {
+    "processed": "traité",
+    "ignored": "ignoré",
+    "duplicate": "déjà traité, rien changé",
+    "failed": "échec, voir l'erreur sur l'événement",
+}

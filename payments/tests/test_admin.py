@@ -15,8 +15,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from payments import services
 from payments.models import Order, OrderItem, StripeEvent
-from products.models import Product
+from payments.offline.models import Refund
+from payments.offline.testing import submit_hosted_page
+from products.models import Product, StockStatus
 
 NBSP = "\N{NO-BREAK SPACE}"
 ORDERS = reverse("admin:payments_order_changelist")
@@ -51,7 +54,7 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def make_order(db) -> Callable[..., Order]:
+def new_order(db) -> Callable[..., Order]:
     """An order with one piece; `paid=True` records the sale as the webhook does."""
 
     def make(*, paid: bool = False, price: str = "120.00", **fields: Any) -> Order:
@@ -166,9 +169,9 @@ def test_nobody_adds_orders_or_events_by_hand(owner_client, url):
     assert owner_client.get(url).status_code == 403
 
 
-def test_an_order_cannot_be_saved_or_deleted_from_the_admin(owner_client, make_order):
+def test_an_order_cannot_be_saved_or_deleted_from_the_admin(owner_client, new_order):
     """The order page is read-only: a POST is refused and nothing changes, no delete."""
-    order = make_order(paid=True)
+    order = new_order(paid=True)
 
     saved = owner_client.post(_order_url(order), {"status": "pending", "customer_email": "x@y.z"})
     deleted = owner_client.post(
@@ -184,9 +187,9 @@ def test_an_order_cannot_be_saved_or_deleted_from_the_admin(owner_client, make_o
     assert "deletelink" not in page
 
 
-def test_an_event_cannot_be_changed_or_deleted(owner_client, make_order):
+def test_an_event_cannot_be_changed_or_deleted(owner_client, new_order):
     """The event log is read-only, even for an owner holding every permission."""
-    event = _event(make_order())
+    event = _event(new_order())
 
     changed = owner_client.post(_event_url(event), {"type": "x", "outcome": "ignored"})
     deleted = owner_client.post(
@@ -199,9 +202,9 @@ def test_an_event_cannot_be_changed_or_deleted(owner_client, make_order):
     assert (event.type, event.outcome) == ("checkout.session.completed", "processed")
 
 
-def test_view_only_staff_see_orders_and_events_but_no_action(viewer_client, make_order):
+def test_view_only_staff_see_orders_and_events_but_no_action(viewer_client, new_order):
     """Without the change permission, the refund, retry and reprocess actions are not offered."""
-    _event(make_order(paid=True))
+    _event(new_order(paid=True))
 
     orders = viewer_client.get(ORDERS)
     events = viewer_client.get(EVENTS)
@@ -211,9 +214,9 @@ def test_view_only_staff_see_orders_and_events_but_no_action(viewer_client, make
     assert events.context["action_form"] is None
 
 
-def test_the_owner_is_offered_the_refund_retry_and_reprocess_actions(owner_client, make_order):
+def test_the_owner_is_offered_the_refund_retry_and_reprocess_actions(owner_client, new_order):
     """The actions the owner needs are on the lists, and Django's bulk delete is not."""
-    _event(make_order(paid=True))
+    _event(new_order(paid=True))
 
     order_actions = dict(owner_client.get(ORDERS).context["action_form"].fields["action"].choices)
     event_actions = dict(owner_client.get(EVENTS).context["action_form"].fields["action"].choices)
@@ -229,11 +232,11 @@ def test_the_owner_is_offered_the_refund_retry_and_reprocess_actions(owner_clien
 # Orders: list, filters, search
 
 
-def test_order_list_shows_reference_status_total_email_and_pending_calls(owner_client, make_order):
+def test_order_list_shows_reference_status_total_email_and_pending_calls(owner_client, new_order):
     """Each row carries the reference, the status badge, the French total and the email,
     and an order with a Stripe call to retry says so."""
-    paid = make_order(paid=True, price="1250.00", customer_email="alice@example.com")
-    stuck = make_order(
+    paid = new_order(paid=True, price="1250.00", customer_email="alice@example.com")
+    stuck = new_order(
         status=Order.Status.REFUNDED,
         refund_reason=Order.RefundReason.CONFLICT,
         refund_pending=True,
@@ -250,22 +253,22 @@ def test_order_list_shows_reference_status_total_email_and_pending_calls(owner_c
 
 
 @pytest.fixture
-def assorted_orders(make_order) -> dict[str, Order]:
+def assorted_orders(new_order) -> dict[str, Order]:
     return {
-        "pending": make_order(),
-        "paid": make_order(paid=True),
-        "admin_refund": make_order(
+        "pending": new_order(),
+        "paid": new_order(paid=True),
+        "admin_refund": new_order(
             status=Order.Status.REFUNDED, refund_reason=Order.RefundReason.ADMIN
         ),
-        "conflict": make_order(
+        "conflict": new_order(
             status=Order.Status.REFUNDED, refund_reason=Order.RefundReason.CONFLICT
         ),
-        "mismatch": make_order(
+        "mismatch": new_order(
             status=Order.Status.REFUNDED,
             refund_reason=Order.RefundReason.AMOUNT_MISMATCH,
             refund_pending=True,
         ),
-        "expiry": make_order(status=Order.Status.CANCELLED, session_expiry_pending=True),
+        "expiry": new_order(status=Order.Status.CANCELLED, session_expiry_pending=True),
     }
 
 
@@ -286,10 +289,10 @@ def test_order_filters(owner_client, assorted_orders, query, expected):
     assert _listed(response) == {assorted_orders[name].reference for name in expected}
 
 
-def test_order_search_by_reference_email_session_and_payment_intent(owner_client, make_order):
+def test_order_search_by_reference_email_session_and_payment_intent(owner_client, new_order):
     """The owner finds an order from whatever a customer or Stripe gives them."""
-    order = make_order(paid=True, customer_email="bob@example.org")
-    make_order(paid=True, customer_email="carla@example.org")
+    order = new_order(paid=True, customer_email="bob@example.org")
+    new_order(paid=True, customer_email="carla@example.org")
 
     for query in (
         order.reference,
@@ -301,14 +304,14 @@ def test_order_search_by_reference_email_session_and_payment_intent(owner_client
 
 
 def test_order_list_runs_a_constant_number_of_queries(
-    owner_client, make_order, django_assert_max_num_queries
+    owner_client, new_order, django_assert_max_num_queries
 ):
     """Fifty orders cost no more queries than one (no query per row)."""
-    make_order()
+    new_order()
     with django_assert_max_num_queries(20) as one:
         owner_client.get(ORDERS)
     for _ in range(49):
-        make_order()
+        new_order()
 
     with django_assert_max_num_queries(len(one.captured_queries)):
         owner_client.get(ORDERS)
@@ -317,9 +320,9 @@ def test_order_list_runs_a_constant_number_of_queries(
 # Orders: detail
 
 
-def test_order_page_shows_items_totals_and_customer(owner_client, make_order):
+def test_order_page_shows_items_totals_and_customer(owner_client, new_order):
     """The order page lists its pieces read-only, the amounts and the shipping address."""
-    order = make_order(
+    order = new_order(
         paid=True,
         price="89.90",
         customer_email="dora@example.com",
@@ -348,12 +351,12 @@ def test_order_page_shows_items_totals_and_customer(owner_client, make_order):
     ],
 )
 def test_stripe_ids_link_to_the_dashboard_of_the_key_mode(
-    owner_client, make_order, settings, key, offline, prefix
+    owner_client, new_order, settings, key, offline, prefix
 ):
     """Session, PaymentIntent and refund open in Stripe's dashboard, test or live after the key."""
     settings.STRIPE_SECRET_KEY = key
     settings.STRIPE_OFFLINE = offline
-    order = make_order(paid=True, stripe_refund_id="re_test_1")
+    order = new_order(paid=True, stripe_refund_id="re_test_1")
 
     html = owner_client.get(_order_url(order)).content.decode()
 
@@ -368,10 +371,10 @@ def test_stripe_ids_link_to_the_dashboard_of_the_key_mode(
     assert "dashboard.stripe.com/test/" not in html
 
 
-def test_offline_stripe_ids_are_shown_without_a_dashboard_link(owner_client, make_order, settings):
+def test_offline_stripe_ids_are_shown_without_a_dashboard_link(owner_client, new_order, settings):
     """Simulated payments exist in no Stripe dashboard: the ids are plain text."""
     settings.STRIPE_OFFLINE = True
-    order = make_order(paid=True)
+    order = new_order(paid=True)
 
     html = owner_client.get(_order_url(order)).content.decode()
 
@@ -379,10 +382,10 @@ def test_offline_stripe_ids_are_shown_without_a_dashboard_link(owner_client, mak
     assert "dashboard.stripe.com" not in html
 
 
-def test_order_timeline_merges_timestamps_and_stripe_events_in_order(owner_client, make_order):
+def test_order_timeline_merges_timestamps_and_stripe_events_in_order(owner_client, new_order):
     """The timeline lists creation, payment and every event of the order by time, with
     each event's outcome and error, and links to the event; other orders' events stay out."""
-    order = make_order(paid=True)
+    order = new_order(paid=True)
     t0 = timezone.now() - timedelta(hours=2)
     Order.objects.filter(pk=order.pk).update(created_at=t0, paid_at=t0 + timedelta(minutes=5))
     failed = _event(
@@ -394,7 +397,7 @@ def test_order_timeline_merges_timestamps_and_stripe_events_in_order(owner_clien
     processed = _event(order, "payment_intent.succeeded", detail="paid")
     StripeEvent.objects.filter(pk=failed.pk).update(received_at=t0 + timedelta(minutes=4))
     StripeEvent.objects.filter(pk=processed.pk).update(received_at=t0 + timedelta(minutes=6))
-    other = _event(make_order(), "checkout.session.expired")
+    other = _event(new_order(), "checkout.session.expired")
 
     html = owner_client.get(_order_url(order)).content.decode()
 
@@ -414,9 +417,9 @@ def test_order_timeline_merges_timestamps_and_stripe_events_in_order(owner_clien
 # Stripe events
 
 
-def test_event_list_filters_and_search(owner_client, make_order):
+def test_event_list_filters_and_search(owner_client, new_order):
     """Events filter by type and outcome, and are found by their Stripe id."""
-    order = make_order(paid=True)
+    order = new_order(paid=True)
     completed = _event(order)
     failed = _event(order, "payment_intent.succeeded", outcome=StripeEvent.Outcome.FAILED)
     unknown = _event(None, "customer.created", outcome=StripeEvent.Outcome.IGNORED)
@@ -435,9 +438,9 @@ def test_event_list_filters_and_search(owner_client, make_order):
     }
 
 
-def test_event_page_pretty_prints_the_payload_and_links_the_order(owner_client, make_order):
+def test_event_page_pretty_prints_the_payload_and_links_the_order(owner_client, new_order):
     """The raw payload is shown indented and escaped; the order is one click away."""
-    order = make_order()
+    order = new_order()
     event = _event(
         order,
         payload={"id": "evt_x", "data": {"object": {"name": "<b>Éléphant</b>"}}},
@@ -457,9 +460,9 @@ def test_event_page_pretty_prints_the_payload_and_links_the_order(owner_client, 
 # Actions that need no Stripe call
 
 
-def test_refund_action_leaves_unpaid_orders_alone(owner_client, make_order):
+def test_refund_action_leaves_unpaid_orders_alone(owner_client, new_order):
     """Refunding is for paid orders: a pending one is skipped, with a message saying why."""
-    order = make_order()
+    order = new_order()
 
     response = owner_client.post(
         ORDERS, {"action": "refund_only", "_selected_action": [order.pk]}, follow=True
@@ -472,13 +475,13 @@ def test_refund_action_leaves_unpaid_orders_alone(owner_client, make_order):
 
 @pytest.mark.django_db(transaction=True)
 def test_retry_action_keeps_the_flag_and_says_so_when_stripe_is_down(
-    client, owner, make_order, settings
+    client, owner, new_order, settings
 ):
     """With Stripe unreachable, the retry leaves the refund flagged, records the error on
     the order and tells the owner."""
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
     client.force_login(owner)
-    order = make_order(
+    order = new_order(
         status=Order.Status.REFUNDED,
         refund_reason=Order.RefundReason.ADMIN,
         stripe_payment_intent_id="pi_test_down",
@@ -493,3 +496,144 @@ def test_retry_action_keeps_the_flag_and_says_so_when_stripe_is_down(
     assert order.refund_pending
     assert "refund" in order.last_error
     assert any("Stripe ne répond toujours pas" in m for m in _messages(response))
+
+
+# Actions through the offline Stripe server, over real HTTP
+
+
+def _paid_through_checkout(price: str = "310.00") -> tuple[Order, Product]:
+    """A piece bought on the simulated Checkout page; the webhook marked the order paid."""
+    n = next(_counter)
+    piece = Product.objects.create(name=f"Buffet n° {n}", slug=f"buffet-{n}", price=Decimal(price))
+    order = services.start_checkout(product_ids=[piece.pk], session_key=f"s{n}")
+    assert submit_hosted_page(order.checkout_url, country="").status_code == 303
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    return order, piece
+
+
+def _refunds_of(order: Order) -> list[int]:
+    return list(
+        Refund.objects.filter(payment_intent__stripe_id=order.stripe_payment_intent_id).values_list(
+            "amount", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("action", "back_on_sale"),
+    [("refund_and_put_back_on_sale", True), ("refund_only", False)],
+)
+def test_refund_actions_refund_through_stripe(stripe_server, client, owner, action, back_on_sale):
+    """The owner refunds a paid order: Stripe refunds it in full, the order shows the
+    refund, and the piece is back on sale only with the first action."""
+    order, piece = _paid_through_checkout()
+    client.force_login(owner)
+
+    response = client.post(ORDERS, {"action": action, "_selected_action": [order.pk]}, follow=True)
+
+    order.refresh_from_db()
+    assert (order.status, order.refund_reason) == (Order.Status.REFUNDED, "admin")
+    assert not order.refund_pending
+    assert _refunds_of(order) == [31000]
+    assert order.stripe_refund_id.startswith("re_")
+    assert order.refunded_at is not None
+    status = Product.objects.with_status().get(pk=piece.pk).stock_status
+    assert status == (StockStatus.AVAILABLE if back_on_sale else StockStatus.SOLD)
+    assert order.items.get().sold is not back_on_sale
+    assert any("1 commande(s) remboursée(s)" in m for m in _messages(response))
+
+    client.post(ORDERS, {"action": action, "_selected_action": [order.pk]})
+    assert _refunds_of(order) == [31000]  # a second click refunds nothing more
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_action_sends_a_pending_refund(stripe_server, client, owner, settings):
+    """A refund decided while Stripe was down goes through when the owner retries."""
+    order, _ = _paid_through_checkout()
+    api_base = settings.STRIPE_API_BASE
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
+    services.refund_paid_order(order_id=order.pk, put_back_on_sale=True)
+    settings.STRIPE_API_BASE = api_base
+    order.refresh_from_db()
+    assert order.refund_pending
+    client.force_login(owner)
+
+    pending = client.get(ORDERS, {"stripe": "a-relancer"})
+    response = client.post(
+        ORDERS, {"action": "retry_stripe_calls", "_selected_action": [order.pk]}, follow=True
+    )
+
+    assert _listed(pending) == {order.reference}
+    order.refresh_from_db()
+    assert not order.refund_pending
+    assert _refunds_of(order) == [31000]
+    assert any(f"Appels Stripe passés pour : {order.reference}" in m for m in _messages(response))
+
+
+# Reprocessing an event
+
+
+def _completed_event(order: Order, **fields) -> StripeEvent:
+    """A `checkout.session.completed` for this pending order, as stored by the webhook."""
+    session = {
+        "id": order.stripe_session_id,
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": "paid",
+        "amount_total": order.total_cents,
+        "currency": "eur",
+        "metadata": {"order_id": order.reference},
+        "payment_intent": "pi_test_reprocess",
+        "customer_details": {"email": "eve@example.com"},
+    }
+    payload = {"id": f"evt_{order.reference}", "type": "checkout.session.completed"}
+    payload["data"] = {"object": session}
+    values = {"payload": payload, "stripe_id": payload["id"]} | fields
+    return _event(order, **values)
+
+
+def test_reprocess_handles_a_failed_event_again(owner_client, new_order):
+    """A failed event, reprocessed, marks its order paid and the piece sold."""
+    order = new_order()
+    event = _completed_event(
+        order, outcome=StripeEvent.Outcome.FAILED, error="OperationalError", processed_at=None
+    )
+
+    response = owner_client.post(
+        EVENTS, {"action": "reprocess", "_selected_action": [event.pk]}, follow=True
+    )
+
+    order.refresh_from_db()
+    event.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert not Product.objects.get(pk=order.items.get().product_id).in_stock
+    assert event.outcome == StripeEvent.Outcome.PROCESSED
+    assert event.attempts == 2
+    assert any(m.startswith(f"{event.stripe_id} : traité") for m in _messages(response))
+
+
+def test_reprocess_leaves_a_processed_event_alone(owner_client, new_order):
+    """An event already processed is not acted on twice: the order stays as it is."""
+    order = new_order()
+    event = _completed_event(order, outcome=StripeEvent.Outcome.PROCESSED)
+
+    response = owner_client.post(
+        EVENTS, {"action": "reprocess", "_selected_action": [event.pk]}, follow=True
+    )
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+    assert any("déjà traité" in m for m in _messages(response))
+
+
+def test_view_only_staff_cannot_post_the_reprocess_action(viewer_client, new_order):
+    """Posting the action without the permission does nothing."""
+    order = new_order()
+    event = _completed_event(order, outcome=StripeEvent.Outcome.FAILED)
+
+    viewer_client.post(EVENTS, {"action": "reprocess", "_selected_action": [event.pk]})
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
