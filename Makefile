@@ -49,5 +49,9 @@ superuser: $(VENV)/.runtime
 reconcile: $(VENV)/.runtime
 	$(DEV_ENV) $(PY) manage.py reconcile
 
+## bench: time the catalogue, the product page and the stock API (see bench/README.md)
+bench: $(VENV)/.runtime
+	$(PY) bench/catalogue.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
