@@ -27,9 +27,11 @@ class PaymentForm(forms.Form):
         collection = session.shipping_address_collection or {}
         self.countries = collection.get("allowed_countries", [])
         self.fields["country"].choices = [(code, code) for code in self.countries]
-        if self.countries:
-            for name in ("line1", "postal_code", "city", "country"):
+        for name in ("line1", "postal_code", "city", "country"):
+            if self.countries:
                 self.fields[name].required = True
+            else:
+                del self.fields[name]
 
     @classmethod
     def initial_for(cls, session: CheckoutSession) -> dict[str, str]:
