@@ -308,11 +308,12 @@ def release_leftover_holds(order_id: int) -> None:
 
 
 def release_order(*, order_id: int, status: str) -> str:
-    """End an unpaid order (`expired`, `failed`) and give its pieces back. A paid order
-    keeps them: an `expired` after `paid` changes nothing."""
+    """End an open order (`expired`, `failed`) and give its pieces back. Any other order
+    keeps its status: an `expired` after `paid`, or after the shopper cancelled, changes
+    nothing."""
     with transaction.atomic():
         order, products, _ = _lock_order(order_id)
-        if order.status not in (*Order.OPEN_STATUSES, Order.Status.CANCELLED):
+        if order.status not in Order.OPEN_STATUSES:
             return f"unchanged ({order.status})"
         stock.release_holds(products, order_id=order.pk)
         order.status = status

@@ -1,0 +1,63 @@
+"""Twelve shoppers click "Commander" for the same piece at the same moment (PostgreSQL)."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from payments import stripe_client
+from payments.models import Order
+from products.models import Product, StockStatus
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+SHOPPERS = 12
+
+
+def test_twelve_shoppers_one_piece_exactly_one_reaches_stripe(stripe_server, make_product):
+    piece = make_product(name="Fauteuil bridge")
+    clients = []
+    for _ in range(SHOPPERS):
+        client = Client()
+        client.post(reverse("cart:add", args=[piece.pk]))
+        clients.append(client)
+
+    start = threading.Barrier(SHOPPERS)
+    responses: list = [None] * SHOPPERS
+    errors: list[BaseException] = []
+
+    def shop(index: int) -> None:
+        try:
+            start.wait()
+            responses[index] = clients[index].post(reverse("payments:checkout"))
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=shop, args=(i,)) for i in range(SHOPPERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [302] * (SHOPPERS - 1) + [303]
+    winner = Order.objects.get()
+    assert winner.status == Order.Status.PENDING
+    assert [r["Location"] for r in responses if r.status_code == 303] == [winner.checkout_url]
+
+    # Exactly one Checkout Session exists at the Stripe-compatible server.
+    sessions = stripe_client.list_checkout_sessions(created_after=0)
+    assert [s["id"] for s in sessions] == [winner.stripe_session_id]
+
+    piece.refresh_from_db()
+    assert piece.held_by_id == winner.pk
+    assert Product.objects.with_status().get(pk=piece.pk).status == StockStatus.RESERVED
+    for client, response in zip(clients, responses, strict=True):
+        if response.status_code == 302:
+            page = client.get(response["Location"]).content.decode()
+            assert "« Fauteuil bridge » est en cours d&#x27;achat par un autre client" in page
