@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import requests
 import stripe
 from django.conf import settings
 from django.core import mail
@@ -21,8 +22,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import webhooks
+from payments import services, stripe_client, webhooks
 from payments.models import Order, OrderItem, StripeEvent
+from payments.offline.testing import submit_hosted_page
 from products.models import Product, StockStatus
 
 pytestmark = pytest.mark.django_db
@@ -784,3 +786,147 @@ def test_one_log_line_per_event_with_id_type_order_outcome_and_duration(
     ]
     assert all(isinstance(r.duration_ms, float) and r.duration_ms >= 0 for r in lines)
     assert all(r.levelno == logging.INFO for r in lines)
+
+
+# --- Refunds through the Stripe-compatible server, over real HTTP ---------------------------
+#
+# The offline server (payments/offline) plays Stripe: sessions are created by Commander,
+# paid on its hosted page, and its signed events reach /api/webhooks/stripe over HTTP.
+
+HELD_BACK = "http://127.0.0.1:9/api/webhooks/stripe"  # nothing listens: events wait there
+
+
+def refunds_of(payment_intent: str) -> list[dict[str, Any]]:
+    """The refunds the Stripe-compatible server holds for a PaymentIntent."""
+    response = requests.get(
+        f"{settings.STRIPE_API_BASE}/v1/refunds",
+        params={"payment_intent": payment_intent},
+        headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["data"]
+
+
+def commander(product: Product, shopper: str) -> Order:
+    return services.start_checkout(product_ids=[product.pk], session_key=shopper)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_beats_an_unpaid_hold_and_the_loser_is_refunded_once(
+    stripe_server, make_product, settings
+):
+    """Two orders for one piece: A's hold lapsed, B holds it now; both shoppers are on
+    Stripe's page. B pays, but its events are late; A pays: the piece is sold to A, B is
+    cancelled and its session expiry requested. B's events then arrive: B is refunded
+    (conflict), exactly one refund at Stripe, and replaying B's events refunds nothing more."""
+    piece = make_product(name="Fauteuil bridge", price="480.00")
+    order_a = commander(piece, "shopper-a")
+    Product.objects.filter(pk=piece.pk).update(held_until=timezone.now() - timedelta(minutes=1))
+    order_b = commander(piece, "shopper-b")
+    assert Product.objects.get(pk=piece.pk).held_by_id == order_b.pk
+
+    settings.STRIPE_OFFLINE_WEBHOOK_URL = HELD_BACK
+    assert submit_hosted_page(order_b.checkout_url).status_code == 303
+    settings.STRIPE_OFFLINE_WEBHOOK_URL = ""
+    assert submit_hosted_page(order_a.checkout_url, email="a@example.com").status_code == 303
+
+    order_a.refresh_from_db()
+    order_b.refresh_from_db()
+    assert order_a.status == Order.Status.PAID
+    assert order_b.status == Order.Status.CANCELLED
+    assert not order_b.session_expiry_pending  # asked; Stripe said the session was closed
+    assert status_of(piece) == StockStatus.SOLD
+    assert OrderItem.objects.get(sold=True).order_id == order_a.pk
+    assert StripeEvent.objects.filter(order=order_a, outcome="processed").count() == 2
+
+    assert submit_hosted_page(order_b.checkout_url, "resend").status_code == 303
+
+    order_b.refresh_from_db()
+    assert order_b.status == Order.Status.REFUNDED
+    assert order_b.refund_reason == Order.RefundReason.CONFLICT
+    assert not order_b.refund_pending
+    [refund] = refunds_of(order_b.stripe_payment_intent_id)
+    assert refund["amount"] == 48000
+    assert refund["id"] == order_b.stripe_refund_id
+    assert refunds_of(order_a.stripe_payment_intent_id) == []
+    details = sorted(StripeEvent.objects.filter(order=order_b).values_list("detail", flat=True))
+    assert details == ["already refunded", "refunded (conflict)"]
+    assert OrderItem.objects.get(sold=True).order_id == order_a.pk
+
+    for event in StripeEvent.objects.filter(order=order_b):
+        body = json.dumps(event.payload).encode()
+        replayed = Client().post(
+            reverse("payments:stripe-webhook"),
+            data=body,
+            content_type="application/json",
+            headers={"Stripe-Signature": sign(body)},
+        )
+        assert replayed.json()["outcome"] == "duplicate"
+    assert len(refunds_of(order_b.stripe_payment_intent_id)) == 1
+    subjects = [m.subject for m in mail.outbox]
+    assert f"Votre commande {order_b.reference} a été remboursée" in subjects
+    assert f"Incident : commande {order_b.reference} remboursée automatiquement" in subjects
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_takes_the_piece_from_an_open_checkout_and_expires_its_session(
+    stripe_server, make_product
+):
+    """A pays while B, who holds the piece, is still on Stripe's page: sold to A, B loses
+    the piece and its session is expired at Stripe, so B can no longer pay."""
+    piece = make_product(name="Lampe Mazda", price="95.00")
+    order_a = commander(piece, "shopper-a")
+    Product.objects.filter(pk=piece.pk).update(held_until=timezone.now() - timedelta(minutes=1))
+    order_b = commander(piece, "shopper-b")
+
+    assert submit_hosted_page(order_a.checkout_url).status_code == 303
+
+    order_a.refresh_from_db()
+    order_b.refresh_from_db()
+    assert order_a.status == Order.Status.PAID
+    assert order_b.status in (Order.Status.CANCELLED, Order.Status.EXPIRED)
+    assert not order_b.session_expiry_pending
+    assert stripe_client.retrieve_checkout_session(order_b.stripe_session_id)["status"] == (
+        "expired"
+    )
+    assert 'data-action="pay"' not in requests.get(order_b.checkout_url, timeout=10).text
+    assert status_of(piece) == StockStatus.SOLD
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_amount_that_differs_from_the_order_is_refunded(stripe_server, make_product):
+    """The amount paid is checked against the order: a difference refunds in full
+    (amount_mismatch), the piece goes back on sale, one refund at Stripe."""
+    piece = make_product(name="Miroir soleil", price="120.00")
+    order = commander(piece, "shopper")
+    Order.objects.filter(pk=order.pk).update(total="99.00")
+
+    assert submit_hosted_page(order.checkout_url).status_code == 303
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    assert order.refund_reason == Order.RefundReason.AMOUNT_MISMATCH
+    assert str(order.amount_received) == "120.00"
+    [refund] = refunds_of(order.stripe_payment_intent_id)
+    assert refund["amount"] == 12000
+    assert status_of(piece) == StockStatus.AVAILABLE
+    assert not OrderItem.objects.filter(sold=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_paying_on_the_hosted_page_sells_the_piece_end_to_end(stripe_server, make_product):
+    """The whole path: Commander, Payer on the Stripe-compatible page, both signed events
+    over HTTP, the piece shows "Vendu" on its page."""
+    piece = make_product(name="Tabouret tripode", price="60.00")
+    order = commander(piece, "shopper")
+
+    assert submit_hosted_page(order.checkout_url).status_code == 303
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
+    assert sorted(StripeEvent.objects.values_list("type", "outcome")) == [
+        ("checkout.session.completed", "processed"),
+        ("payment_intent.succeeded", "processed"),
+    ]
+    assert "Vendu" in Client().get(piece.get_absolute_url()).content.decode()
