@@ -133,7 +133,7 @@ class ConflictFilter(admin.SimpleListFilter):
 
 class OrderItemInline(admin.TabularInline):
     model = OrderItem
-    fields = ["product", "name", "price_display", "sold"]
+    fields = ["piece", "price_display", "sold"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -153,6 +153,11 @@ class OrderItemInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="pièce")
+    def piece(self, item: OrderItem) -> str:
+        url = reverse("admin:products_product_change", args=[item.product_id])
+        return format_html('<a href="{}">{}</a>', url, item.name)
 
     @admin.display(description="prix payé")
     def price_display(self, item: OrderItem) -> str:

@@ -334,7 +334,8 @@ def test_order_page_shows_items_totals_and_customer(owner_client, new_order):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert item.name in html
+    product_url = reverse("admin:products_product_change", args=[item.product_id])
+    assert f'<a href="{product_url}">{item.name}</a>' in html
     assert f"89,90{NBSP}€" in html
     assert "dora@example.com" in html
     assert "Lyon" in html
