@@ -3,10 +3,12 @@ shop's webhook over real HTTP (a recording stand-in at /api/webhooks/stripe here
 
 import re
 import time
+from io import StringIO
 
 import pytest
 import requests
 import stripe
+from django.core.management import call_command
 
 from payments.offline.events import post_event
 from payments.offline.models import CheckoutSession, Event
@@ -242,7 +244,11 @@ def test_a_webhook_failure_is_kept_and_the_events_can_be_resent(
     assert "Renvoyer les événements" not in requests.get(open_session.url, timeout=10).text
 
 
-def test_an_unreachable_webhook_does_not_break_payer(open_session, settings):
+def test_an_unreachable_webhook_does_not_break_payer_and_the_command_resends(
+    open_session, settings, webhooks, offline_server
+):
+    """Nobody listens at the webhook URL: Payer still redirects, the events keep their error;
+    `manage.py resend_offline_events --url ...` delivers them later."""
     settings.STRIPE_OFFLINE_WEBHOOK_URL = "http://127.0.0.1:9/api/webhooks/stripe"
 
     response = submit_hosted_page(open_session.url)
@@ -251,6 +257,14 @@ def test_an_unreachable_webhook_does_not_break_payer(open_session, settings):
     events = list(Event.objects.all())
     assert [e.type for e in events] == ["checkout.session.completed", "payment_intent.succeeded"]
     assert all(e.delivered_at is None and e.last_error for e in events)
+    assert webhooks == []
+
+    out = StringIO()
+    call_command("resend_offline_events", url=offline_server + "/api/webhooks/stripe", stdout=out)
+
+    assert "2 of 2 event(s) delivered." in out.getvalue()
+    assert [verify(d).type for d in webhooks] == [e.type for e in events]
+    assert not Event.objects.filter(delivered_at__isnull=True).exists()
 
 
 def test_post_event_signs_the_exact_body(offline_server, webhooks):
