@@ -90,9 +90,12 @@ class ProductAdmin(admin.ModelAdmin):
         fields = [name for name in form.changed_data if name in ProductAdminForm.Meta.fields]
         with transaction.atomic():
             if "in_stock" in fields:
-                stock.lock_products([obj.pk])
-                if obj.in_stock and stock.sold_to_paid_order([obj.pk]):
-                    fields.remove("in_stock")
+                # Stock changes go through the stock service: it locks the row and,
+                # for a piece put back, re-checks that no paid order owns it.
+                fields.remove("in_stock")
+                if not obj.in_stock:
+                    stock.withdraw_from_sale([obj.pk])
+                elif stock.put_back_on_sale([obj.pk])[1]:
                     self.message_user(
                         request,
                         f"« {obj.name} » vient d'être vendue à une commande payée : "

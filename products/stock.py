@@ -61,13 +61,17 @@ def mark_sold(product_ids: Iterable[int]) -> int:
 
 
 def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
-    """The ids, among these, of pieces that belong to a paid order."""
-    from payments.models import OrderItem
+    """The ids, among these, of pieces that belong to a paid order.
+
+    A piece whose order was refunded without being put back on sale keeps its item's
+    `sold` flag until the owner puts it back; it no longer belongs to anyone.
+    """
+    from payments.models import Order, OrderItem
 
     return set(
-        OrderItem.objects.filter(product_id__in=list(product_ids), sold=True).values_list(
-            "product_id", flat=True
-        )
+        OrderItem.objects.filter(
+            product_id__in=list(product_ids), sold=True, order__status=Order.Status.PAID
+        ).values_list("product_id", flat=True)
     )
 
 
@@ -77,13 +81,18 @@ def put_back_on_sale(product_ids: Iterable[int]) -> tuple[list[Product], list[Pr
 
     Returns (put back, refused).
     """
+    from payments.models import OrderItem
+
     products = lock_products(product_ids)
     owned = sold_to_paid_order(p.pk for p in products)
-    allowed = [p for p in products if p.pk not in owned]
-    Product.objects.filter(pk__in=[p.pk for p in allowed]).update(
-        in_stock=True, held_by=None, held_until=None
+    allowed = [p.pk for p in products if p.pk not in owned]
+    # Items of refunded orders let go of the piece, so that it can sell again.
+    OrderItem.objects.filter(product_id__in=allowed, sold=True).update(sold=False)
+    Product.objects.filter(pk__in=allowed).update(in_stock=True, held_by=None, held_until=None)
+    return (
+        [p for p in products if p.pk not in owned],
+        [p for p in products if p.pk in owned],
     )
-    return allowed, [p for p in products if p.pk in owned]
 
 
 @transaction.atomic
