@@ -1,8 +1,9 @@
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 
-from payments.offline.models import CheckoutSession
+if TYPE_CHECKING:  # the testing helper imports this module without Django set up
+    from payments.offline.models import CheckoutSession
 
 DEFAULT_EMAIL = "client@example.com"
 DEFAULT_NAME = "Camille Martin"
@@ -22,7 +23,7 @@ class PaymentForm(forms.Form):
     city = forms.CharField(label="Ville", max_length=100, required=False)
     country = forms.ChoiceField(label="Pays", required=False)
 
-    def __init__(self, *args: Any, session: CheckoutSession, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, session: "CheckoutSession", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         collection = session.shipping_address_collection or {}
         self.countries = collection.get("allowed_countries", [])
@@ -34,7 +35,7 @@ class PaymentForm(forms.Form):
                 del self.fields[name]
 
     @classmethod
-    def initial_for(cls, session: CheckoutSession) -> dict[str, str]:
+    def initial_for(cls, session: "CheckoutSession") -> dict[str, str]:
         countries = (session.shipping_address_collection or {}).get("allowed_countries", [])
         country = "FR" if "FR" in countries else (countries[0] if countries else "")
         return {
