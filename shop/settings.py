@@ -125,7 +125,7 @@ USE_TZ = True
 
 # Static files: whitenoise serves them, compressed and with hashed names.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Product photos: S3-compatible object storage when a bucket is configured
@@ -238,11 +238,15 @@ def _media_origins() -> list[str]:
             _origin(options["endpoint_url"]),
             f"{endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{endpoint.netloc}",
         ]
-    origins = [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"]
-    if options["region_name"]:
-        origins.append(
-            f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{options['region_name']}.amazonaws.com"
+    region = options["region_name"]
+    if "." in AWS_STORAGE_BUCKET_NAME:
+        # A dotted name cannot be a TLS host name: AWS URLs are then path-style.
+        return ["https://s3.amazonaws.com"] + (
+            [f"https://s3.{region}.amazonaws.com"] if region else []
         )
+    origins = [f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com"]
+    if region:
+        origins.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{region}.amazonaws.com")
     return origins
 
 

@@ -184,14 +184,20 @@ def test_media_go_to_object_storage_when_a_bucket_is_set(tmp_path):
             "AWS_S3_REGION_NAME": "fr-par",
         },
         "AWS S3": {"AWS_S3_REGION_NAME": "eu-west-3"},
+        "AWS S3, dotted bucket name": {
+            "AWS_S3_REGION_NAME": "eu-west-3",
+            "AWS_STORAGE_BUCKET_NAME": "photos.boutique.example",
+        },
     }
     for case, extra in cases.items():
         env = production_env(
             tmp_path,
-            AWS_STORAGE_BUCKET_NAME="boutique-photos",
-            AWS_ACCESS_KEY_ID="AKIAEXAMPLEEXAMPLE",
-            AWS_SECRET_ACCESS_KEY="not-a-real-secret",
-            **extra,
+            **{
+                "AWS_STORAGE_BUCKET_NAME": "boutique-photos",
+                "AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "not-a-real-secret",
+                **extra,
+            },
         )
         result = run_python(code, env)
         assert result.returncode == 0, f"{case}: {result.stderr}"
