@@ -156,7 +156,7 @@ def test_shop_pages_and_the_polling_script_satisfy_the_policy(chromium, product)
 
 def test_the_admin_satisfies_the_policy(chromium, product, django_user_model, live_server):
     """The admin's login page, index, product list (thumbnails), product form (preview,
-    image widget), user form and lockout log: no violation."""
+    image widget), user form, lockout log, orders and Stripe events: no violation."""
     page = chromium.page
     chromium.visit(f"/{django_settings.ADMIN_URL}login/")
     assert page.locator("#id_username").is_visible()
@@ -177,6 +177,8 @@ def test_the_admin_satisfies_the_policy(chromium, product, django_user_model, li
         f"{admin}products/product/add/",
         f"{admin}auth/user/{owner.pk}/change/",
         f"{admin}axes/accessattempt/",
+        f"{admin}payments/order/",
+        f"{admin}payments/stripeevent/",
     ]:
         response = chromium.visit(url)
         assert response.status == 200, url
