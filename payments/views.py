@@ -1,7 +1,13 @@
 import logging
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    UnreadablePostError,
+)
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -64,5 +70,8 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe's events (SPEC §8). The size is checked before the body is read."""
     result = webhooks.refuse_oversized(request.META.get("CONTENT_LENGTH"))
     if result is None:
-        result = webhooks.handle(request.body, request.headers.get("Stripe-Signature"))
+        try:
+            result = webhooks.handle(request.body, request.headers.get("Stripe-Signature"))
+        except UnreadablePostError:  # the sender went away in the middle of the body
+            result = webhooks.rejected("body cut short")
     return JsonResponse({"outcome": result.outcome, "detail": result.detail}, status=result.status)

@@ -85,7 +85,7 @@ def refuse_oversized(content_length: str | None) -> Result | None:
     except ValueError:
         length = -1
     if length < 0:
-        return _rejected("bad Content-Length header")
+        return rejected("bad Content-Length header")
     if length > MAX_BODY_BYTES:
         return _too_large(length)
     return None
@@ -99,7 +99,7 @@ def handle(body: bytes, signature: str | None) -> Result:
     try:
         event = parse_event(body, signature)
     except Rejected as refusal:
-        return _rejected(str(refusal))
+        return rejected(str(refusal))
     return _process(event, started=started, rerun_ignored=False)
 
 
@@ -383,7 +383,7 @@ def _log_summary(result: Result, *, event_type: str, started: float) -> None:
     )
 
 
-def _rejected(reason: str) -> Result:
+def rejected(reason: str) -> Result:
     logger.warning("Stripe webhook refused: %s", reason, extra={"outcome": "rejected"})
     return Result(400, "rejected", reason)
 

@@ -4,6 +4,7 @@ Deliveries go through the real view with real signatures (the webhook secret of 
 settings). Runs on SQLite and PostgreSQL; races are in test_webhook_concurrency.py.
 """
 
+import io
 import json
 import logging
 import time
@@ -298,6 +299,28 @@ def test_a_large_body_is_refused_before_it_is_read(paid_event, monkeypatch):
         headers={"Stripe-Signature": sign(text)},
     )
     assert response.status_code == 413
+
+
+def test_a_sender_gone_in_the_middle_of_the_body_gets_400(paid_event):
+    """A connection that breaks while the body is read (Django raises UnreadablePostError,
+    a 500 by default) is bad input like any other: 400, nothing stored."""
+
+    class CutShort(io.BytesIO):
+        def read(self, *args):
+            raise OSError("connection reset by peer")
+
+    text = event_text(paid_event)
+    before = snapshot()
+    response = Client().post(
+        reverse("payments:stripe-webhook"),
+        data=text.encode(),
+        content_type="application/json",
+        headers={"Stripe-Signature": sign(text)},
+        **{"wsgi.input": CutShort()},
+    )
+    assert response.status_code == 400
+    assert StripeEvent.objects.count() == 0
+    assert snapshot() == before
 
 
 def test_secret_rotation_any_v1_signature_may_match(
