@@ -14,7 +14,7 @@ event already handled is a no-op (200), otherwise the event goes to its service 
 records the outcome. The event counts as handled only when that transaction commits. If
 anything fails, everything rolls back and a second short transaction records the failure
 (`failed`, the error, one more attempt): the response is 500, Stripe retries, and the retry
-handles the event again (see docs/decisions/0002-webhook-event-log.md).
+handles the event again (see docs/decisions/0003-webhook-event-log.md).
 
 Lock order: the event row first, then products by id, then orders by id (SPEC §7). Only this
 module takes event row locks.
