@@ -397,6 +397,11 @@ def _complete_payment_details(order: Order, payment: Payment) -> None:
     if payment.payment_intent and not order.stripe_payment_intent_id:
         order.stripe_payment_intent_id = payment.payment_intent
         changed.append("stripe_payment_intent_id")
+        if order.status == Order.Status.REFUNDED and not order.stripe_refund_id:
+            # The refund was decided before the payment's id was known: send it now.
+            order.refund_pending = True
+            changed.append("refund_pending")
+            _after_commit(refund_now, order.pk)
     if not changed:
         return
     order.save(update_fields=[*changed, "updated_at"])
