@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from cart.cart import Cart
@@ -19,6 +20,9 @@ def _back(request: HttpRequest) -> HttpResponseRedirect:
     return redirect("cart:detail")
 
 
+# Never from the browser's cache: coming Back from Stripe Checkout must show the
+# shopper's own hold (data-held-by-me), or the polling script would block Commander.
+@never_cache
 @require_GET
 def cart_detail(request: HttpRequest) -> HttpResponse:
     summary = cart_summary(request)

@@ -189,13 +189,24 @@
     }
   });
 
-  // A page restored from the back/forward cache shows old stock: refresh it now.
+  // A page restored from the back/forward cache shows old stock: refresh it now
+  // (visibilitychange often says so too; a second call is ignored while one runs).
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) {
       poll();
     }
   });
 
+  // So may a page that Back or Forward took from the HTTP cache.
+  function fromHistory() {
+    var entries = performance.getEntriesByType ? performance.getEntriesByType("navigation") : [];
+    return entries.length > 0 && entries[0].type === "back_forward";
+  }
+
   updateCheckout();
-  schedule(intervalMs);
+  if (fromHistory()) {
+    poll();
+  } else {
+    schedule(intervalMs);
+  }
 })();

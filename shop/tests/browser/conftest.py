@@ -80,7 +80,12 @@ def browser() -> Iterator[Any]:
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            # Playwright turns the back/forward cache off; shoppers' browsers have it on,
+            # and a page restored from it must refresh its stock.
+            ignore_default_args=["--disable-back-forward-cache"],
         )
         try:
             yield chromium

@@ -1,5 +1,6 @@
 """How static/js/stock-poll.js asks for stock: conditional requests, pauses, back-off."""
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -170,3 +171,22 @@ def test_no_request_on_a_page_without_pieces(page):
     page.wait_for_timeout(POLL_SECONDS * 2500)
 
     assert calls == []
+
+
+def test_polls_at_once_on_a_page_restored_by_back(page, make_product, shop_settings):
+    """Back restores the page from the back/forward cache, with the stock of then: the
+    script asks at once instead of waiting for the interval."""
+    shop_settings.STOCK_POLL_SECONDS = 600
+    product = make_product()
+    page.goto(product.get_absolute_url())
+    mark_page(page)
+    stock = page.locator(f'.stock[data-product-id="{product.pk}"]')
+    expect(stock.get_by_role("button", name="Ajouter au panier")).to_be_visible()
+    page.get_by_role("link", name="Retour au catalogue").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+    Product.objects.filter(pk=product.pk).update(in_stock=False)
+
+    page.go_back(wait_until="commit")  # a page from the bfcache fires no "load"
+
+    expect(stock.get_by_text("Vendu")).to_be_visible(timeout=3000)
+    assert_not_reloaded(page)  # restored, not loaded again: the script brought the news
