@@ -190,7 +190,8 @@ def object_problem(event_type: str, obj: dict[str, Any]) -> str:
         return "payment_intent is neither an id nor an object"
     if isinstance(intent, dict) and not isinstance(intent.get("id") or "", str):
         return "payment_intent.id is not a string"
-    details = obj.get("customer_details") or {}
+    details = obj.get("customer_details")
+    details = details if isinstance(details, dict) else {}
     emails = [obj.get("customer_email"), obj.get("receipt_email"), details.get("email")]
     if any(email is not None and not isinstance(email, str) for email in emails):
         return "email is not a string"

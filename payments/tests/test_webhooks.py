@@ -638,6 +638,35 @@ def test_an_event_whose_object_has_the_wrong_shape_is_stored_and_ignored(
     assert any(r.levelno == logging.ERROR for r in caplog.records)
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("amount_received", -1), ("amount", "12000"), ("metadata", "B-1"), ("id", 7)],
+)
+def test_a_payment_intent_with_the_wrong_shape_is_stored_and_ignored(
+    key, value, order, stripe_intent, signed_event, post_webhook
+):
+    state = snapshot()
+    intent = stripe_intent(order, **{key: value})
+
+    response = post_webhook(*signed_event("payment_intent.succeeded", intent))
+
+    assert response.status_code == 200
+    assert StripeEvent.objects.get().detail.startswith("malformed object")
+    assert snapshot() == state
+
+
+def test_a_payment_intent_is_not_judged_on_keys_it_does_not_carry(
+    order, stripe_intent, signed_event, post_webhook
+):
+    """`customer_details` belongs to sessions: on an intent, whatever its type, it is not
+    read, and the payment goes through."""
+    intent = stripe_intent(order, customer_details="paid")
+
+    response = post_webhook(*signed_event("payment_intent.succeeded", intent))
+
+    assert response.json() == {"outcome": "processed", "detail": "paid"}
+
+
 # --- Failures and retries -------------------------------------------------------------------
 
 
