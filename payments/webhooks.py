@@ -108,7 +108,8 @@ def reprocess_event(event_pk: int) -> Result:
 
     An event already processed is left alone; a failed one, one that never finished or one
     that was ignored (an order that could not be found, say) is handled again. The services
-    are idempotent, so this never sells, releases or refunds twice.
+    are idempotent, so this never sells, releases or refunds twice. Call it outside any
+    transaction, one event at a time: the event row must stay the first lock taken.
     """
     row = StripeEvent.objects.get(pk=event_pk)
     return _process(row.payload, started=time.monotonic(), rerun_ignored=True)
