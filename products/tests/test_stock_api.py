@@ -212,6 +212,23 @@ def test_one_query_for_a_304(client, make_products, django_assert_num_queries):
     assert response.status_code == 304
 
 
+def test_a_shoppers_session_adds_no_query(client, make_products, django_assert_num_queries):
+    """Browsers send the session cookie with each poll: the API never loads the session."""
+    products = make_products(3)
+    session = client.session
+    session["cart"] = [p.pk for p in products]
+    session.save()
+    client.cookies["sessionid"] = session.session_key
+    ids = ids_of(*products)
+    etag = get(client, ids)["ETag"]
+
+    with django_assert_num_queries(1):
+        response = get(client, ids, if_none_match=etag)
+
+    assert response.status_code == 304
+    assert "Cookie" not in response.get("Vary", "")
+
+
 def test_the_maximum_number_of_ids_is_accepted(client, make_products):
     """`MAX_IDS` ids, duplicates included, are one valid request."""
     products = make_products(3)
