@@ -1,22 +1,13 @@
 """Project-wide test set-up: PostgreSQL and browser tests skip outside CI, fail inside it."""
 
 import itertools
-import os
-import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _missing(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI must run these tests)", pytrace=False)
-    pytest.skip(reason)
+from shop.tests.chromium import missing, require_chromium
 
 
 @pytest.fixture(autouse=True)
@@ -25,11 +16,9 @@ def _require_marked_services(request: pytest.FixtureRequest) -> None:
         from django.db import connection
 
         if connection.vendor != "postgresql":
-            _missing("needs PostgreSQL: run with DATABASE_URL=postgres://...")
-    if request.node.get_closest_marker("browser") and not (
-        os.path.exists(CHROMIUM) or shutil.which("chromium")
-    ):
-        _missing(f"needs Chromium at {CHROMIUM}: apt-get install -y chromium")
+            missing("needs PostgreSQL: run with DATABASE_URL=postgres://...")
+    if request.node.get_closest_marker("browser"):
+        require_chromium()
 
 
 @pytest.fixture(autouse=True)
@@ -58,5 +47,25 @@ def make_product(db) -> Callable[..., Any]:
         fields.update(overrides)
         fields["price"] = Decimal(str(fields["price"]))
         return Product.objects.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_products(db) -> Callable[..., list[Any]]:
+    """Create `count` products in one statement (for catalogues of hundreds of pieces)."""
+    from products.models import Product
+
+    def make(count: int, **overrides: Any) -> list[Product]:
+        numbers = [next(_product_numbers) for _ in range(count)]
+        return Product.objects.bulk_create(
+            Product(
+                name=f"Pièce n° {n}",
+                slug=f"piece-{n}",
+                price=Decimal("10.00") + i,
+                **overrides,
+            )
+            for i, n in enumerate(numbers)
+        )
 
     return make

@@ -1,9 +1,6 @@
-"""Plain fixtures for the catalogue's tests: products, a staff user, a paid order."""
+"""Fixtures for the catalogue's tests: a paid order, a staff user (products: ../conftest)."""
 
-import itertools
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -11,49 +8,6 @@ from django.test import Client
 
 from payments.models import Order, OrderItem
 from products.models import Product
-
-_counter = itertools.count(1)
-
-
-@pytest.fixture
-def make_product(db) -> Callable[..., Product]:
-    """Create a product; any field can be overridden (`make_product(price="12.50")`)."""
-
-    def make(**overrides: Any) -> Product:
-        n = next(_counter)
-        fields: dict[str, Any] = {
-            "name": f"Pièce n° {n}",
-            "slug": f"piece-{n}",
-            "description": "Une pièce unique.",
-            "price": Decimal("100.00"),
-        }
-        fields.update(overrides)
-        fields["price"] = Decimal(str(fields["price"]))
-        return Product.objects.create(**fields)
-
-    return make
-
-
-@pytest.fixture
-def make_products(make_product) -> Callable[[int], list[Product]]:
-    """Create `count` products in one statement (for catalogues of hundreds of pieces)."""
-
-    def make(count: int, **overrides: Any) -> list[Product]:
-        start = next(_counter)
-        for _ in range(count):
-            next(_counter)
-        products = [
-            Product(
-                name=f"Pièce n° {start + i}",
-                slug=f"piece-{start + i}",
-                price=Decimal("10.00") + i,
-                **overrides,
-            )
-            for i in range(count)
-        ]
-        return Product.objects.bulk_create(products)
-
-    return make
 
 
 @pytest.fixture

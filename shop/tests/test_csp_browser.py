@@ -7,7 +7,6 @@ script runs and forms submit. Chromium resolves no outside name here
 the machine.
 """
 
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -21,20 +20,12 @@ from django.views.decorators.csrf import csrf_exempt
 
 from products.demo import demo_image
 from products.models import Product
+from shop.tests.chromium import launched_chromium
 from shop.urls import urlpatterns as shop_urlpatterns
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
+NO_OUTSIDE_NAMES = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
@@ -96,23 +87,9 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Any]:
-    """One Chromium for the module; ORM calls beside Playwright's loop are allowed (SPEC §11)."""
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"needs Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    """One Chromium for the module, resolving no outside name."""
+    with launched_chromium(extra_args=(NO_OUTSIDE_NAMES,)) as browser:
+        yield browser
 
 
 @pytest.fixture

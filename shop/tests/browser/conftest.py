@@ -7,7 +7,6 @@ under `test-artifacts/`.
 """
 
 import json
-import os
 import re
 import time
 import urllib.error
@@ -27,17 +26,8 @@ from django.utils import timezone
 
 from payments.models import Order, OrderItem
 from products.models import Product
+from shop.tests.chromium import launched_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 ARTIFACTS = Path(django_settings.BASE_DIR) / "test-artifacts"
 POLL_SECONDS = 1
 
@@ -61,42 +51,11 @@ record_key = pytest.StashKey[BrowserRecord]()
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One Chromium per test module.
-
-    Playwright's sync API runs an event loop in this thread, so Django's
-    async-safety check would refuse the ORM calls of the tests (SPEC §11): it is
-    switched off while the browser runs, and restored afterwards.
-    """
-    if not os.path.exists(CHROMIUM):
-        # The marker check runs per test, after this module-wide fixture: check here too.
-        reason = f"needs Chromium at {CHROMIUM}: apt-get install -y chromium"
-        if IN_CI:
-            pytest.fail(f"{reason} (CI must run these tests)", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    playwright = sync_playwright().start()
-    try:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            # Playwright turns the back/forward cache off; shoppers' browsers have it on,
-            # and a page restored from it must refresh its stock.
-            ignore_default_args=["--disable-back-forward-cache"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        playwright.stop()
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+    """One Chromium per test module."""
+    # Playwright turns the back/forward cache off; shoppers' browsers have it on,
+    # and a page restored from it must refresh its stock.
+    with launched_chromium(ignore_default_args=["--disable-back-forward-cache"]) as chromium:
+        yield chromium
 
 
 @pytest.fixture
