@@ -1,4 +1,4 @@
-"""Fixtures for the catalogue's tests: a paid order, a staff user (products: ../conftest)."""
+"""Fixtures for the catalogue's tests (make_product lives in the root conftest)."""
 
 from collections.abc import Callable
 
