@@ -24,3 +24,7 @@ STORAGES = {
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 OWNER_EMAIL = "proprietaire@example.com"
+# Tests run without collectstatic: WhiteNoise looks files up per request, from the
+# source folders, instead of indexing a STATIC_ROOT that does not exist.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
