@@ -50,8 +50,10 @@ reconcile: $(VENV)/.runtime
 	$(DEV_ENV) $(PY) manage.py reconcile
 
 ## bench: time the catalogue, the product page and the stock API (see bench/README.md)
+## bench: measure the shopper's pages and the stock API (figures and budgets: bench/README.md)
 bench: $(VENV)/.runtime
 	$(PY) bench/catalogue.py
+	$(PY) bench/stock_api.py --http
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -13,21 +13,17 @@ query count of each page. Exits 1 when a median is over its budget
 """
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import configure, create_database, p95
 
 # Budgets for the median, in milliseconds, on a developer's machine.
 BUDGET_MS = {"catalogue": 50.0, "product page": 30.0, "stock API": 15.0}
@@ -47,8 +43,7 @@ class Result:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.timings_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return p95(self.timings_ms)
 
 
 def parse_args() -> argparse.Namespace:
@@ -59,32 +54,6 @@ def parse_args() -> argparse.Namespace:
         "--max-seconds", type=float, default=60.0, help="time limit of the measurements"
     )
     return parser.parse_args()
-
-
-def configure(workdir: Path) -> None:
-    """Test settings (test secrets, plain static storage) on a throwaway database."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.tests.settings")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    os.environ["MEDIA_ROOT"] = str(workdir / "media")
-    # WhiteNoise warns that STATIC_ROOT is missing before collectstatic: not what is measured.
-    warnings.filterwarnings("ignore", message="No directory at")
-
-    import django
-
-    django.setup()
-
-
-def create_database() -> Callable[[], None]:
-    """Create and migrate the throwaway database; return what destroys it."""
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        # A file, as in production, rather than SQLite's in-memory test database.
-        test_settings = connection.settings_dict.setdefault("TEST", {})
-        test_settings["NAME"] = connection.settings_dict["NAME"]
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return lambda: connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def fill_catalogue(count: int) -> list[int]:

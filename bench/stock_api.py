@@ -24,16 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from harness import ROOT, configure, create_database, p95
 
 # Budgets for the median, in milliseconds, on a developer's machine.
 BUDGET_MS = {
@@ -59,8 +56,7 @@ class Result:
 
     @property
     def p95(self) -> float:
-        ordered = sorted(self.timings_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        return p95(self.timings_ms)
 
     @property
     def budget(self) -> float | None:
@@ -87,31 +83,6 @@ def parse_args() -> argparse.Namespace:
     if not 1 <= args.ids <= 200:
         parser.error("--ids: between 1 and 200 (the API's cap)")
     return args
-
-
-def configure(workdir: Path) -> None:
-    """Test settings (test secrets, plain static storage) on a throwaway database."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.tests.settings")
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
-    # WhiteNoise warns that STATIC_ROOT is missing before collectstatic: not what is measured.
-    warnings.filterwarnings("ignore", message="No directory at")
-
-    import django
-
-    django.setup()
-
-
-def create_database() -> Callable[[], None]:
-    """Create and migrate the throwaway database; return what destroys it."""
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        # A file, as in production, that a gunicorn worker can open too.
-        test_settings = connection.settings_dict.setdefault("TEST", {})
-        test_settings["NAME"] = connection.settings_dict["NAME"]
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    return lambda: connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def create_pieces(count: int) -> list[int]:
