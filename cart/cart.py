@@ -1,4 +1,19 @@
+import secrets
+
 from django.contrib.sessions.backends.base import SessionBase
+
+SHOPPER_KEY = "shopper"
+
+
+def shopper_id(session: SessionBase) -> str:
+    """An anonymous id for this shopper, created on first use and kept in the session.
+
+    Orders carry it, so the shop recognises the shopper's own checkout (the same cart
+    clicked twice, a piece held for them) without storing the session key anywhere.
+    """
+    if SHOPPER_KEY not in session:
+        session[SHOPPER_KEY] = secrets.token_urlsafe(16)
+    return session[SHOPPER_KEY]
 
 
 class Cart:

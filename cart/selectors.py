@@ -4,7 +4,7 @@ from decimal import Decimal
 from django.db.models import F
 from django.http import HttpRequest
 
-from cart.cart import Cart
+from cart.cart import SHOPPER_KEY, Cart
 from payments.models import OrderItem
 from products.models import Product, StockStatus
 
@@ -45,17 +45,17 @@ def cart_summary(request: HttpRequest) -> CartSummary:
     Pieces that no longer exist, or that this shopper has bought, leave the cart.
     """
     cart = Cart(request.session)
-    session_key = request.session.session_key
+    shopper = request.session.get(SHOPPER_KEY)
     products = {
         p.pk: p
         for p in Product.objects.with_status()
         .filter(pk__in=cart.product_ids)
-        .annotate(holder_session=F("held_by__session_key"))
+        .annotate(holder=F("held_by__shopper_id"))
     }
     sold_ids = [pk for pk, p in products.items() if p.status == StockStatus.SOLD]
-    if sold_ids and session_key:
+    if sold_ids and shopper:
         bought = OrderItem.objects.filter(
-            product_id__in=sold_ids, sold=True, order__session_key=session_key
+            product_id__in=sold_ids, sold=True, order__shopper_id=shopper
         ).values_list("product_id", flat=True)
         for pk in bought:
             del products[pk]
@@ -63,7 +63,7 @@ def cart_summary(request: HttpRequest) -> CartSummary:
     lines = [
         CartLine(
             product=products[pk],
-            held_by_me=bool(session_key) and products[pk].holder_session == session_key,
+            held_by_me=bool(shopper) and products[pk].holder == shopper,
         )
         for pk in cart.product_ids
     ]

@@ -46,7 +46,9 @@ class Order(models.Model):
         "montant reçu (€)", max_digits=10, decimal_places=2, null=True, blank=True
     )
     currency_received = models.CharField("devise reçue", max_length=3, blank=True)
-    session_key = models.CharField("session du client", max_length=40, blank=True, db_index=True)
+    # An anonymous random id kept in the shopper's session (cart.cart.shopper_id): it
+    # recognises their own checkout without storing the session key itself.
+    shopper_id = models.CharField("client (anonyme)", max_length=40, blank=True, db_index=True)
     stripe_session_id = models.CharField(
         "Checkout Session", max_length=255, unique=True, null=True, blank=True
     )

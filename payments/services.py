@@ -110,7 +110,7 @@ def _db_now_plus(delta: timedelta) -> ExpressionWrapper:
 # --- Checkout -------------------------------------------------------------------------------
 
 
-def start_checkout(*, product_ids: list[int], session_key: str) -> Order:
+def start_checkout(*, product_ids: list[int], shopper_id: str) -> Order:
     """Hold the cart's pieces for a new order and open its Stripe Checkout Session.
 
     The same shopper (same session) with the same cart and a session still open gets
@@ -119,17 +119,17 @@ def start_checkout(*, product_ids: list[int], session_key: str) -> Order:
     """
     if not product_ids:
         raise CheckoutError("Votre panier est vide.")
-    previous = _reusable_order(session_key=session_key, product_ids=product_ids)
+    previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
     if previous is not None:
         return previous
-    for stale in Order.objects.filter(session_key=session_key, status=Order.Status.PENDING):
+    for stale in Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING):
         cancel_order(order_id=stale.pk)
 
     try:
-        order = _create_order_and_hold(product_ids=product_ids, session_key=session_key)
+        order = _create_order_and_hold(product_ids=product_ids, shopper_id=shopper_id)
     except CheckoutError:
         # A double click: the other request of this shopper may have won the pieces.
-        previous = _reusable_order(session_key=session_key, product_ids=product_ids)
+        previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
         if previous is not None:
             return previous
         raise
@@ -160,11 +160,11 @@ def _hold_minutes() -> timedelta:
     return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
 
 
-def _reusable_order(*, session_key: str, product_ids: list[int]) -> Order | None:
+def _reusable_order(*, shopper_id: str, product_ids: list[int]) -> Order | None:
     """The shopper's open order, if it covers exactly this cart and its session is still open."""
     margin = timezone.now() + timedelta(minutes=1)
     candidates = Order.objects.filter(
-        session_key=session_key, status=Order.Status.PENDING, checkout_expires_at__gt=margin
+        shopper_id=shopper_id, status=Order.Status.PENDING, checkout_expires_at__gt=margin
     ).exclude(checkout_url="")
     for order in candidates:
         items = set(order.items.values_list("product_id", flat=True))
@@ -179,7 +179,7 @@ def _reusable_order(*, session_key: str, product_ids: list[int]) -> Order | None
 
 
 @transaction.atomic
-def _create_order_and_hold(*, product_ids: list[int], session_key: str) -> Order:
+def _create_order_and_hold(*, product_ids: list[int], shopper_id: str) -> Order:
     products = stock.lock_products(product_ids)
     missing = set(product_ids) - {p.pk for p in products}
     unavailable = [p for p in products if p.status != StockStatus.AVAILABLE]
@@ -188,7 +188,7 @@ def _create_order_and_hold(*, product_ids: list[int], session_key: str) -> Order
     order = Order.objects.create(
         total=sum((p.price for p in products), Decimal("0.00")),
         currency=settings.SHOP_CURRENCY,
-        session_key=session_key,
+        shopper_id=shopper_id,
     )
     OrderItem.objects.bulk_create(
         OrderItem(order=order, product=p, name=p.name, price=p.price) for p in products
@@ -281,13 +281,11 @@ def _fail_order(*, order_id: int, error: str) -> None:
     logger.warning("Checkout failed at Stripe, holds released", extra={"order": order.reference})
 
 
-def cancel_order(*, order_id: int, session_key: str | None = None) -> Order | None:
+def cancel_order(*, order_id: int) -> Order:
     """The shopper gave up (cancel page, or a new cart): release the holds and expire the
     session. Only an unpaid, open order is cancelled; others are returned unchanged."""
     with transaction.atomic():
         order, products, _ = _lock_order(order_id)
-        if session_key is not None and order.session_key != session_key:
-            return None
         if order.status not in Order.OPEN_STATUSES:
             return order
         stock.release_holds(products, order_id=order.pk)

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from cart.cart import Cart
+from cart.cart import Cart, shopper_id
 from payments import services, webhooks
 from payments.models import Order
 
@@ -24,11 +24,9 @@ logger = logging.getLogger(__name__)
 def checkout_start(request: HttpRequest) -> HttpResponse:
     """ "Commander": hold the cart's pieces and send the shopper to Stripe Checkout."""
     cart = Cart(request.session)
-    if not request.session.session_key:
-        request.session.save()
     try:
         order = services.start_checkout(
-            product_ids=cart.product_ids, session_key=request.session.session_key
+            product_ids=cart.product_ids, shopper_id=shopper_id(request.session)
         )
     except services.CheckoutError as error:
         cart.remove(*(p.pk for p in error.unavailable))
@@ -60,7 +58,7 @@ def checkout_cancelled(request: HttpRequest) -> HttpResponse:
     order = Order.objects.filter(reference=reference).first() if reference else None
     if order is None:
         return render(request, "payments/unknown_order.html", status=400)
-    order = services.cancel_order(order_id=order.pk) or order
+    order = services.cancel_order(order_id=order.pk)
     return render(request, "payments/cancelled.html", {"order": order})
 
 

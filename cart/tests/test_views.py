@@ -7,9 +7,18 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cart.cart import shopper_id
 from payments.models import Order, OrderItem
 
 pytestmark = pytest.mark.django_db
+
+
+def shopper_of(client) -> str:
+    """The shopper's anonymous id, as checkout records it on their orders."""
+    session = client.session
+    shopper = shopper_id(session)
+    session.save()
+    return shopper
 
 
 def add(client, product, **extra):
@@ -92,8 +101,8 @@ def test_cart_flags_sold_and_reserved_pieces_and_disables_commander(client, make
     sold, reserved, free = make_product(), make_product(), make_product()
     for product in (sold, reserved, free):
         add(client, product)
-    Order.objects.create(total=1, session_key="someone-else")
-    _hold(reserved, Order.objects.get(session_key="someone-else"))
+    Order.objects.create(total=1, shopper_id="someone-else")
+    _hold(reserved, Order.objects.get(shopper_id="someone-else"))
     sold.in_stock = False
     sold.save()
 
@@ -110,7 +119,7 @@ def test_cart_flags_sold_and_reserved_pieces_and_disables_commander(client, make
 def test_a_piece_held_by_my_own_checkout_does_not_block(client, make_product):
     product = make_product()
     add(client, product)
-    order = Order.objects.create(total=product.price, session_key=client.session.session_key)
+    order = Order.objects.create(total=product.price, shopper_id=shopper_of(client))
     _hold(product, order)
     page = client.get(reverse("cart:detail"))
     assert not page.context["summary"].blocked
@@ -121,7 +130,7 @@ def test_a_piece_held_by_my_own_checkout_does_not_block(client, make_product):
 def test_a_lapsed_hold_no_longer_blocks(client, make_product):
     product = make_product()
     add(client, product)
-    _hold(product, Order.objects.create(total=1, session_key="other"), minutes=-1)
+    _hold(product, Order.objects.create(total=1, shopper_id="other"), minutes=-1)
     assert not client.get(reverse("cart:detail")).context["summary"].blocked
 
 
@@ -131,7 +140,7 @@ def test_pieces_i_bought_leave_my_cart(client, make_product):
     add(client, bought)
     add(client, other)
     order = Order.objects.create(
-        total=bought.price, session_key=client.session.session_key, status=Order.Status.PAID
+        total=bought.price, shopper_id=shopper_of(client), status=Order.Status.PAID
     )
     OrderItem.objects.create(order=order, product=bought, name="x", price=bought.price, sold=True)
     bought.in_stock = False

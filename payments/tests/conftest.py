@@ -47,7 +47,7 @@ def make_order(db) -> Callable[..., Order]:
             total=Decimal(str(total)) if total is not None else sum(p.price for p in products),
             currency=currency,
             stripe_session_id=f"cs_test_{n:06d}" if session_id is None else session_id or None,
-            session_key=f"session-{n}",
+            shopper_id=f"shopper-{n}",
             **fields,
         )
         OrderItem.objects.bulk_create(

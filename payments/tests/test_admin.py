@@ -506,7 +506,7 @@ def _paid_through_checkout(price: str = "310.00") -> tuple[Order, Product]:
     """A piece bought on the simulated Checkout page; the webhook marked the order paid."""
     n = next(_counter)
     piece = Product.objects.create(name=f"Buffet n° {n}", slug=f"buffet-{n}", price=Decimal(price))
-    order = services.start_checkout(product_ids=[piece.pk], session_key=f"s{n}")
+    order = services.start_checkout(product_ids=[piece.pk], shopper_id=f"s{n}")
     assert submit_hosted_page(order.checkout_url, country="").status_code == 303
     order.refresh_from_db()
     assert order.status == Order.Status.PAID

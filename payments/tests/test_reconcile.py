@@ -54,8 +54,8 @@ def _piece(price: str = "240.00") -> Product:
     return Product.objects.create(name=f"Commode n° {n}", slug=f"commode-{n}", price=Decimal(price))
 
 
-def _checkout(*products: Product, session_key: str = "s1") -> Order:
-    return services.start_checkout(product_ids=[p.pk for p in products], session_key=session_key)
+def _checkout(*products: Product, shopper_id: str = "s1") -> Order:
+    return services.start_checkout(product_ids=[p.pk for p in products], shopper_id=shopper_id)
 
 
 def _pay(checkout_url: str, action: str = "pay", **fields: str) -> int:
@@ -170,10 +170,10 @@ def test_a_missed_payment_for_a_piece_sold_meanwhile_is_refunded(webhook_lost, s
     a conflict, refunded in full exactly once through Stripe."""
     settings.CHECKOUT_HOLD_MINUTES = 0
     piece = _piece()
-    first = _checkout(piece, session_key="s1")
+    first = _checkout(piece, shopper_id="s1")
     assert _pay(first.checkout_url) == 303
     Product.objects.filter(pk=piece.pk).update(held_until=None)  # the hold lapsed
-    second = _checkout(piece, session_key="s2")
+    second = _checkout(piece, shopper_id="s2")
     assert _pay(second.checkout_url) == 303
     second_session = stripe_client.retrieve_checkout_session(second.stripe_session_id)
     services.apply_checkout_session(second_session)  # this one reached the shop

@@ -861,7 +861,7 @@ def refunds_of(payment_intent: str) -> list[dict[str, Any]]:
 
 
 def commander(product: Product, shopper: str) -> Order:
-    return services.start_checkout(product_ids=[product.pk], session_key=shopper)
+    return services.start_checkout(product_ids=[product.pk], shopper_id=shopper)
 
 
 @pytest.mark.django_db(transaction=True)
