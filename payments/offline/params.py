@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from payments.offline.errors import invalid
+from payments.offline.errors import StripeApiError, invalid
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _PART = re.compile(r"\[([^\[\]]*)\]")
@@ -78,7 +78,7 @@ def reject_unknown(params: Mapping[str, Any], allowed: Iterable[str], *, where: 
             )
 
 
-def _missing_param(param: str) -> Exception:
+def missing_param(param: str) -> StripeApiError:
     return invalid(f"Missing required param: {param}.", param=param, code="parameter_missing")
 
 
@@ -88,9 +88,7 @@ def get_str(
     value = params.get(key)
     if value is None:
         if required:
-            raise invalid(
-                f"Missing required param: {param}.", param=param, code="parameter_missing"
-            )
+            raise missing_param(param)
         return None
     if not isinstance(value, str):
         raise invalid(f"Invalid string: {param}", param=param)
@@ -112,9 +110,7 @@ def get_int(
     value = params.get(key)
     if value is None or value == "":
         if required:
-            raise invalid(
-                f"Missing required param: {param}.", param=param, code="parameter_missing"
-            )
+            raise missing_param(param)
         return None
     if not isinstance(value, str) or not re.fullmatch(r"-?\d+", value):
         raise invalid(f"Invalid integer: {value}", param=param)
@@ -168,3 +164,9 @@ def get_expand(params: Mapping[str, Any]) -> list[str]:
     if not all(isinstance(item, str) for item in expand):
         raise invalid("Invalid array: expand", param="expand")
     return expand
+
+
+def reject_expand(params: Mapping[str, Any]) -> None:
+    """For an object with nothing the offline server can expand."""
+    if get_expand(params):
+        raise invalid("This property cannot be expanded.", param="expand")

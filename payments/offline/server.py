@@ -32,7 +32,6 @@ from payments.offline.objects import (
 
 MAX_AMOUNT = 99_999_999  # Stripe's ceiling for one payment in EUR, in cents
 MAX_SESSION_SECONDS = 24 * 60 * 60
-DEFAULT_CUSTOMER_EMAIL = "client@example.com"
 
 SESSION_CREATE_PARAMS = {
     "cancel_url",
@@ -129,37 +128,11 @@ def create_session(params: Mapping[str, Any], *, page_url: Callable[[str], str])
     if params.get("ui_mode", "hosted") != "hosted":
         raise invalid("The offline Stripe server only supports ui_mode=hosted.", param="ui_mode")
     lines = _line_items(params)
-    currency = lines[0]["currency"]
-    requested_currency = p.get_str(params, "currency", param="currency")
-    if any(line["currency"] != currency for line in lines) or (
-        requested_currency and requested_currency.lower() != currency
-    ):
-        raise invalid("All line items must use the same currency.", param="line_items")
-    amount = sum(line["unit_amount"] * line["quantity"] for line in lines)
-    if amount > MAX_AMOUNT:
-        raise invalid(
-            f"Amount must be no more than {MAX_AMOUNT} (in the currency's smallest unit).",
-            param="line_items",
-            code="amount_too_large",
-        )
+    currency = _session_currency(params, lines)
+    amount = _session_amount(lines)
     created = now()
-    expires_at = p.get_int(params, "expires_at", param="expires_at")
-    if expires_at is None:
-        expires_at = created + MAX_SESSION_SECONDS
-    elif expires_at <= created:
-        # Stripe also asks for 30 minutes at least; not here, so tests can use short holds.
-        raise invalid("The `expires_at` timestamp must be in the future.", param="expires_at")
-    elif expires_at > created + MAX_SESSION_SECONDS:
-        raise invalid(
-            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
-            param="expires_at",
-        )
-    intent_data = p.get_dict(params, "payment_intent_data", param="payment_intent_data")
-    p.reject_unknown(intent_data, PAYMENT_INTENT_DATA_PARAMS, where="payment_intent_data")
-    intent_data = {
-        **intent_data,
-        "metadata": p.get_metadata(intent_data, param="payment_intent_data[metadata]"),
-    }
+    expires_at = _expires_at(params, created=created)
+    intent_data = _payment_intent_data(params)
     session = CheckoutSession(
         status=CheckoutSession.Status.OPEN,
         payment_status=CheckoutSession.PaymentStatus.UNPAID,
@@ -191,22 +164,13 @@ def retrieve_session(session_id: str, params: Mapping[str, Any]) -> Result:
     p.reject_unknown(params, {"expand"})
     expand = _session_expand(params)
     events = expire_overdue_sessions(session_id=session_id)
-    return Result(session_object(_get_session(session_id), expand=expand), events)
+    return Result(session_object(get_session(session_id), expand=expand), events)
 
 
 def list_sessions(params: Mapping[str, Any]) -> Result:
     """`GET /v1/checkout/sessions`, newest first; sessions past their time expire first."""
     p.reject_unknown(params, SESSION_LIST_PARAMS)
-    requested = p.get_expand(params)
-    expand = [item.removeprefix("data.") for item in requested]
-    if any(not item.startswith("data.") for item in requested) or not set(expand).issubset(
-        SESSION_EXPANDABLE
-    ):
-        raise invalid(
-            "This property cannot be expanded: a list expands data.line_items, "
-            "data.payment_intent.",
-            param="expand",
-        )
+    expand = _session_list_expand(params)
     events = expire_overdue_sessions()
     sessions = CheckoutSession.objects.select_related("payment_intent")
     status = p.get_str(params, "status", param="status")
@@ -237,7 +201,7 @@ def list_session_line_items(session_id: str, params: Mapping[str, Any]) -> Resul
     expand = p.get_expand(params)
     if not set(expand).issubset({"data.price.product"}):
         raise invalid("This property cannot be expanded.", param="expand")
-    session = _get_session(session_id)
+    session = get_session(session_id)
     return Result(line_items_list(session, expand_product=bool(expand)))
 
 
@@ -247,21 +211,16 @@ def expire_session(session_id: str, params: Mapping[str, Any]) -> Result:
     Runs inside the idempotency transaction; the event goes out after commit."""
     p.reject_unknown(params, {"expand"})
     expand = _session_expand(params)
-    session = _get_session(session_id)
-    if not CheckoutSession.objects.filter(pk=session.pk, status=CheckoutSession.Status.OPEN).update(
-        status=CheckoutSession.Status.EXPIRED
-    ):
+    session = get_session(session_id)
+    event = _expire_if_open(session.pk)
+    if event is None:
         session.refresh_from_db()
         raise invalid(
             'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
             f'Session has a status of "{session.status}".',
             param="session",
         )
-    session.refresh_from_db()
-    event = record_event(
-        type="checkout.session.expired", obj=session_object(session), session=session
-    )
-    return Result(session_object(session, expand=expand), [event])
+    return Result(session_object(event.session, expand=expand), [event])
 
 
 def expire_overdue_sessions(*, session_id: str | None = None) -> list[Event]:
@@ -273,23 +232,26 @@ def expire_overdue_sessions(*, session_id: str | None = None) -> list[Event]:
     if session_id is not None:
         overdue = overdue.filter(stripe_id=session_id)
     pks = list(overdue.values_list("pk", flat=True))
-    events = []
     if not pks:
-        return events
+        return []
+    events = []
     with transaction.atomic():
         for pk in pks:
-            if CheckoutSession.objects.filter(pk=pk, status=CheckoutSession.Status.OPEN).update(
-                status=CheckoutSession.Status.EXPIRED
-            ):
-                session = CheckoutSession.objects.select_related("payment_intent").get(pk=pk)
-                events.append(
-                    record_event(
-                        type="checkout.session.expired",
-                        obj=session_object(session),
-                        session=session,
-                    )
-                )
+            event = _expire_if_open(pk)
+            if event is not None:
+                events.append(event)
     return events
+
+
+def _expire_if_open(pk: int) -> Event | None:
+    """Open -> expired; the `checkout.session.expired` event (its `session` is the expired
+    row), or None if another request paid or expired the session first."""
+    if not CheckoutSession.objects.filter(pk=pk, status=CheckoutSession.Status.OPEN).update(
+        status=CheckoutSession.Status.EXPIRED
+    ):
+        return None
+    session = CheckoutSession.objects.select_related("payment_intent").get(pk=pk)
+    return _session_event("checkout.session.expired", session)
 
 
 # --- The hosted page's actions -----------------------------------------------------------
@@ -308,7 +270,7 @@ def pay_session(
     and `payment_intent.succeeded`); by SEPA debit (`delayed`) it completes `unpaid` with the
     PaymentIntent `processing` (`checkout.session.completed` only)."""
     with transaction.atomic():
-        session = _get_session(session_id)
+        session = get_session(session_id)
         if session.status != CheckoutSession.Status.OPEN or session.expires_at <= now():
             raise SessionNotPayable(_not_payable_message(session))
         intent_data = session.payment_intent_data
@@ -323,44 +285,26 @@ def pay_session(
             receipt_email=intent_data.get("receipt_email"),
             created=now(),
         )
-        details = {
-            "address": shipping_address,
-            "business_name": None,
-            "email": email,
-            "individual_name": None,
-            "name": name,
-            "phone": None,
-            "tax_exempt": "none",
-            "tax_ids": [],
-        }
-        shipping = {"name": name, "address": shipping_address} if shipping_address else None
-        paid = (
-            CheckoutSession.PaymentStatus.UNPAID if delayed else CheckoutSession.PaymentStatus.PAID
-        )
         if not CheckoutSession.objects.filter(
             pk=session.pk, status=CheckoutSession.Status.OPEN, expires_at__gt=now()
         ).update(
             status=CheckoutSession.Status.COMPLETE,
-            payment_status=paid,
+            payment_status=(
+                CheckoutSession.PaymentStatus.UNPAID
+                if delayed
+                else CheckoutSession.PaymentStatus.PAID
+            ),
             payment_intent=intent,
-            customer_details=details,
-            shipping_details=shipping,
+            customer_details=_customer_details(email=email, name=name, address=shipping_address),
+            shipping_details=(
+                {"name": name, "address": shipping_address} if shipping_address else None
+            ),
         ):
             raise SessionNotPayable("Cette session vient de changer d'état : rechargez la page.")
         session.refresh_from_db()
-        events = [
-            record_event(
-                type="checkout.session.completed", obj=session_object(session), session=session
-            )
-        ]
+        events = [_session_event("checkout.session.completed", session)]
         if not delayed:
-            events.append(
-                record_event(
-                    type="payment_intent.succeeded",
-                    obj=payment_intent_object(intent),
-                    session=session,
-                )
-            )
+            events.append(_payment_succeeded_event(intent, session))
     return Result(session_object(session), events)
 
 
@@ -368,7 +312,7 @@ def settle_delayed_payment(session_id: str, *, succeeded: bool) -> Result:
     """The bank answers for a SEPA debit: `checkout.session.async_payment_succeeded` and
     `payment_intent.succeeded`, or `checkout.session.async_payment_failed`."""
     with transaction.atomic():
-        session = _get_session(session_id)
+        session = get_session(session_id)
         intent = session.payment_intent
         if intent is None or intent.status != PaymentIntent.Status.PROCESSING:
             raise SessionNotPayable("Aucun virement en attente pour cette session.")
@@ -388,29 +332,14 @@ def settle_delayed_payment(session_id: str, *, succeeded: bool) -> Result:
             CheckoutSession.objects.filter(pk=session.pk).update(
                 payment_status=CheckoutSession.PaymentStatus.PAID
             )
-        session = _get_session(session_id)
-        intent = session.payment_intent
+        session = get_session(session_id)
         if succeeded:
             events = [
-                record_event(
-                    type="checkout.session.async_payment_succeeded",
-                    obj=session_object(session),
-                    session=session,
-                ),
-                record_event(
-                    type="payment_intent.succeeded",
-                    obj=payment_intent_object(intent),
-                    session=session,
-                ),
+                _session_event("checkout.session.async_payment_succeeded", session),
+                _payment_succeeded_event(session.payment_intent, session),
             ]
         else:
-            events = [
-                record_event(
-                    type="checkout.session.async_payment_failed",
-                    obj=session_object(session),
-                    session=session,
-                )
-            ]
+            events = [_session_event("checkout.session.async_payment_failed", session)]
     return Result(session_object(session), events)
 
 
@@ -424,13 +353,35 @@ def _not_payable_message(session: CheckoutSession) -> str:
     return "Cette session de paiement a expiré : retournez à la boutique pour commander à nouveau."
 
 
+def _customer_details(*, email: str, name: str, address: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "address": address,
+        "business_name": None,
+        "email": email,
+        "individual_name": None,
+        "name": name,
+        "phone": None,
+        "tax_exempt": "none",
+        "tax_ids": [],
+    }
+
+
+def _session_event(type: str, session: CheckoutSession) -> Event:
+    return record_event(type=type, obj=session_object(session), session=session)
+
+
+def _payment_succeeded_event(intent: PaymentIntent, session: CheckoutSession) -> Event:
+    return record_event(
+        type="payment_intent.succeeded", obj=payment_intent_object(intent), session=session
+    )
+
+
 # --- PaymentIntents and refunds -----------------------------------------------------------
 
 
 def retrieve_payment_intent(intent_id: str, params: Mapping[str, Any]) -> Result:
     p.reject_unknown(params, {"expand"})
-    if p.get_expand(params):
-        raise invalid("This property cannot be expanded.", param="expand")
+    p.reject_expand(params)
     intent = PaymentIntent.objects.filter(stripe_id=intent_id).first()
     if intent is None:
         raise missing("payment_intent", intent_id, param="intent")
@@ -440,14 +391,27 @@ def retrieve_payment_intent(intent_id: str, params: Mapping[str, Any]) -> Result
 @transaction.atomic
 def create_refund(params: Mapping[str, Any]) -> Result:
     """`POST /v1/refunds`: the whole remaining amount unless `amount` is given. Runs inside
-    the idempotency transaction; the PaymentIntent row is locked so that two refunds never
-    exceed what was received."""
+    the idempotency transaction."""
     if "charge" in params:
         raise invalid("The offline Stripe server refunds by payment_intent only.", param="charge")
     p.reject_unknown(params, REFUND_CREATE_PARAMS)
-    if p.get_expand(params):
-        raise invalid("This property cannot be expanded.", param="expand")
+    p.reject_expand(params)
     intent_id = p.get_str(params, "payment_intent", param="payment_intent", required=True)
+    intent, remaining = _lock_refundable_intent(intent_id)
+    refund = Refund.objects.create(
+        payment_intent=intent,
+        amount=_refund_amount(params, remaining=remaining),
+        currency=intent.currency,
+        reason=_refund_reason(params),
+        metadata=p.get_metadata(params),
+        created=now(),
+    )
+    return Result(refund_object(refund))
+
+
+def _lock_refundable_intent(intent_id: str) -> tuple[PaymentIntent, int]:
+    """The succeeded PaymentIntent and what is left to refund on it. The row stays locked
+    until commit, so that two refunds never exceed what was received."""
     intent = PaymentIntent.objects.select_for_update().filter(stripe_id=intent_id).first()
     if intent is None:
         raise invalid(
@@ -468,35 +432,34 @@ def create_refund(params: Mapping[str, Any]) -> Result:
             f"Charge for PaymentIntent {intent_id} has already been refunded.",
             code="charge_already_refunded",
         )
+    return intent, remaining
+
+
+def _refund_amount(params: Mapping[str, Any], *, remaining: int) -> int:
     amount = p.get_int(params, "amount", param="amount", minimum=1)
     if amount is None:
-        amount = remaining
-    elif amount > remaining:
+        return remaining
+    if amount > remaining:
         raise invalid(
             f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})",
             param="amount",
             code="amount_too_large",
         )
+    return amount
+
+
+def _refund_reason(params: Mapping[str, Any]) -> str | None:
     reason = p.get_str(params, "reason", param="reason")
     if reason is not None and reason not in REFUND_REASONS:
         raise invalid(
             f"Invalid reason: must be one of {', '.join(sorted(REFUND_REASONS))}", param="reason"
         )
-    refund = Refund.objects.create(
-        payment_intent=intent,
-        amount=amount,
-        currency=intent.currency,
-        reason=reason,
-        metadata=p.get_metadata(params),
-        created=now(),
-    )
-    return Result(refund_object(refund))
+    return reason
 
 
 def list_refunds(params: Mapping[str, Any]) -> Result:
     p.reject_unknown(params, REFUND_LIST_PARAMS)
-    if p.get_expand(params):
-        raise invalid("This property cannot be expanded.", param="expand")
+    p.reject_expand(params)
     refunds = Refund.objects.select_related("payment_intent")
     intent_id = p.get_str(params, "payment_intent", param="payment_intent")
     if intent_id is not None:
@@ -519,7 +482,7 @@ def retrieve_refund(refund_id: str, params: Mapping[str, Any]) -> Result:
 # --- Helpers ------------------------------------------------------------------------------
 
 
-def get_session(session_id: str) -> CheckoutSession | None:
+def find_session(session_id: str) -> CheckoutSession | None:
     return (
         CheckoutSession.objects.select_related("payment_intent")
         .filter(stripe_id=session_id)
@@ -527,8 +490,9 @@ def get_session(session_id: str) -> CheckoutSession | None:
     )
 
 
-def _get_session(session_id: str) -> CheckoutSession:
-    session = get_session(session_id)
+def get_session(session_id: str) -> CheckoutSession:
+    """The session, or Stripe's 404 (`resource_missing`)."""
+    session = find_session(session_id)
     if session is None:
         raise missing("checkout.session", session_id, param="session")
     return session
@@ -546,6 +510,65 @@ def _session_expand(params: Mapping[str, Any]) -> list[str]:
     return expand
 
 
+def _session_list_expand(params: Mapping[str, Any]) -> list[str]:
+    """A list expands each session's fields under `data.`; returns them without the prefix."""
+    requested = p.get_expand(params)
+    expand = [item.removeprefix("data.") for item in requested]
+    if any(not item.startswith("data.") for item in requested) or not set(expand).issubset(
+        SESSION_EXPANDABLE
+    ):
+        raise invalid(
+            "This property cannot be expanded: a list expands data.line_items, "
+            "data.payment_intent.",
+            param="expand",
+        )
+    return expand
+
+
+def _session_currency(params: Mapping[str, Any], lines: list[dict[str, Any]]) -> str:
+    """The one currency of all lines (and of `currency`, if given)."""
+    currency = lines[0]["currency"]
+    requested = p.get_str(params, "currency", param="currency")
+    if any(line["currency"] != currency for line in lines) or (
+        requested and requested.lower() != currency
+    ):
+        raise invalid("All line items must use the same currency.", param="line_items")
+    return currency
+
+
+def _session_amount(lines: list[dict[str, Any]]) -> int:
+    amount = sum(line["unit_amount"] * line["quantity"] for line in lines)
+    if amount > MAX_AMOUNT:
+        raise invalid(
+            f"Amount must be no more than {MAX_AMOUNT} (in the currency's smallest unit).",
+            param="line_items",
+            code="amount_too_large",
+        )
+    return amount
+
+
+def _expires_at(params: Mapping[str, Any], *, created: int) -> int:
+    expires_at = p.get_int(params, "expires_at", param="expires_at")
+    if expires_at is None:
+        return created + MAX_SESSION_SECONDS
+    if expires_at <= created:
+        # Stripe also asks for 30 minutes at least; not here, so tests can use short holds.
+        raise invalid("The `expires_at` timestamp must be in the future.", param="expires_at")
+    if expires_at > created + MAX_SESSION_SECONDS:
+        raise invalid(
+            "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation.",
+            param="expires_at",
+        )
+    return expires_at
+
+
+def _payment_intent_data(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What the PaymentIntent created at payment will carry (`metadata` cleaned)."""
+    data = p.get_dict(params, "payment_intent_data", param="payment_intent_data")
+    p.reject_unknown(data, PAYMENT_INTENT_DATA_PARAMS, where="payment_intent_data")
+    return {**data, "metadata": p.get_metadata(data, param="payment_intent_data[metadata]")}
+
+
 def _line_items(params: Mapping[str, Any]) -> list[dict[str, Any]]:
     items = p.get_list(params, "line_items", param="line_items")
     if not items:
@@ -556,75 +579,68 @@ def _line_items(params: Mapping[str, Any]) -> list[dict[str, Any]]:
         )
     if len(items) > 100:
         raise invalid("A Checkout Session has at most 100 line items.", param="line_items")
-    lines = []
-    for index, item in enumerate(items):
-        where = p.path("line_items", index)
-        if not isinstance(item, dict):
-            raise invalid(f"Invalid hash: {where}", param=where)
-        if "price" in item:
-            raise invalid(
-                "The offline Stripe server has no Prices: give price_data instead.",
-                param=p.path("line_items", index, "price"),
-            )
-        p.reject_unknown(item, LINE_ITEM_PARAMS, where=where)
-        quantity = p.get_int(
-            item,
-            "quantity",
-            param=p.path("line_items", index, "quantity"),
-            required=True,
-            minimum=1,
+    return [_line_item(item, where=p.path("line_items", index)) for index, item in enumerate(items)]
+
+
+def _line_item(item: Any, *, where: str) -> dict[str, Any]:
+    """One `line_items[i]`, as `CheckoutSession.line_items` keeps it."""
+    if not isinstance(item, dict):
+        raise invalid(f"Invalid hash: {where}", param=where)
+    if "price" in item:
+        raise invalid(
+            "The offline Stripe server has no Prices: give price_data instead.",
+            param=f"{where}[price]",
         )
-        price_where = p.path("line_items", index, "price_data")
-        price_data = p.get_dict(item, "price_data", param=price_where)
-        if not price_data:
-            raise invalid(
-                f"Missing required param: {price_where}.",
-                param=price_where,
-                code="parameter_missing",
-            )
-        p.reject_unknown(price_data, PRICE_DATA_PARAMS, where=price_where)
-        currency = p.get_str(
-            price_data, "currency", param=f"{price_where}[currency]", required=True
-        ).lower()
-        if len(currency) != 3 or not currency.isalpha():
-            raise invalid(f"Invalid currency: {currency}", param=f"{price_where}[currency]")
-        unit_amount = p.get_int(
-            price_data, "unit_amount", param=f"{price_where}[unit_amount]", required=True
+    p.reject_unknown(item, LINE_ITEM_PARAMS, where=where)
+    quantity = p.get_int(item, "quantity", param=f"{where}[quantity]", required=True, minimum=1)
+    price_where = f"{where}[price_data]"
+    price_data = p.get_dict(item, "price_data", param=price_where)
+    if not price_data:
+        raise p.missing_param(price_where)
+    p.reject_unknown(price_data, PRICE_DATA_PARAMS, where=price_where)
+    currency = p.get_str(
+        price_data, "currency", param=f"{price_where}[currency]", required=True
+    ).lower()
+    if len(currency) != 3 or not currency.isalpha():
+        raise invalid(f"Invalid currency: {currency}", param=f"{price_where}[currency]")
+    unit_amount = p.get_int(
+        price_data, "unit_amount", param=f"{price_where}[unit_amount]", required=True
+    )
+    if unit_amount <= 0:
+        raise invalid(
+            "The unit amount must be greater than 0.", param=f"{price_where}[unit_amount]"
         )
-        if unit_amount <= 0:
-            raise invalid(
-                "The unit amount must be greater than 0.", param=f"{price_where}[unit_amount]"
-            )
-        product_where = f"{price_where}[product_data]"
-        product_data = p.get_dict(price_data, "product_data", param=product_where)
-        if not product_data:
-            raise invalid(
-                f"Missing required param: {product_where}. The offline Stripe server has no "
-                "Products: give product_data.",
-                param=product_where,
-                code="parameter_missing",
-            )
-        p.reject_unknown(product_data, PRODUCT_DATA_PARAMS, where=product_where)
-        name = p.get_str(product_data, "name", param=f"{product_where}[name]", required=True)
-        lines.append(
-            {
-                "id": new_id("li"),
-                "description": name,
-                "quantity": quantity,
-                "unit_amount": unit_amount,
-                "currency": currency,
-                "price_id": new_id("price"),
-                "product_id": new_id("prod"),
-                "product_data": {
-                    "name": name,
-                    "description": product_data.get("description"),
-                    "images": p.get_list(product_data, "images", param=f"{product_where}[images]"),
-                    "metadata": p.get_metadata(product_data, param=f"{product_where}[metadata]"),
-                },
-                "metadata": p.get_metadata(item, param=f"{where}[metadata]"),
-            }
+    product = _product_data(price_data, where=f"{price_where}[product_data]")
+    return {
+        "id": new_id("li"),
+        "description": product["name"],
+        "quantity": quantity,
+        "unit_amount": unit_amount,
+        "currency": currency,
+        "price_id": new_id("price"),
+        "product_id": new_id("prod"),
+        "product_data": product,
+        "metadata": p.get_metadata(item, param=f"{where}[metadata]"),
+    }
+
+
+def _product_data(price_data: Mapping[str, Any], *, where: str) -> dict[str, Any]:
+    """`price_data[product_data]`: the offline server has no Products to refer to."""
+    product_data = p.get_dict(price_data, "product_data", param=where)
+    if not product_data:
+        raise invalid(
+            f"Missing required param: {where}. The offline Stripe server has no "
+            "Products: give product_data.",
+            param=where,
+            code="parameter_missing",
         )
-    return lines
+    p.reject_unknown(product_data, PRODUCT_DATA_PARAMS, where=where)
+    return {
+        "name": p.get_str(product_data, "name", param=f"{where}[name]", required=True),
+        "description": product_data.get("description"),
+        "images": p.get_list(product_data, "images", param=f"{where}[images]"),
+        "metadata": p.get_metadata(product_data, param=f"{where}[metadata]"),
+    }
 
 
 def _url(params: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
@@ -671,7 +687,8 @@ def _filter_created(queryset: QuerySet, params: Mapping[str, Any]) -> QuerySet:
 def _paginate(
     queryset: QuerySet, params: Mapping[str, Any], *, object_name: str
 ) -> tuple[list[Any], bool]:
-    """Stripe's cursor pagination, newest first (`created`, then insertion order)."""
+    """Stripe's cursor pagination, newest first (`created`, then insertion order): one page
+    and whether there is more beyond it, in the direction of travel."""
     limit = p.get_int(params, "limit", param="limit", minimum=1)
     if limit is None:
         limit = 10
@@ -683,19 +700,25 @@ def _paginate(
         raise invalid(
             "You may only specify one of these parameters: ending_before, starting_after."
         )
-    cursor_id, cursor_param = (after, "starting_after") if after else (before, "ending_before")
-    if not cursor_id:
-        page = list(queryset.order_by("-created", "-id")[: limit + 1])
-        return page[:limit], len(page) > limit
-    cursor = queryset.model.objects.filter(stripe_id=cursor_id).first()
-    if cursor is None:
-        raise invalid(
-            f"No such {object_name}: '{cursor_id}'", param=cursor_param, code="resource_missing"
-        )
     if after:
+        cursor = _cursor(queryset, after, param="starting_after", object_name=object_name)
         older = Q(created__lt=cursor.created) | Q(created=cursor.created, id__lt=cursor.id)
-        page = list(queryset.filter(older).order_by("-created", "-id")[: limit + 1])
-        return page[:limit], len(page) > limit
-    newer = Q(created__gt=cursor.created) | Q(created=cursor.created, id__gt=cursor.id)
-    page = list(queryset.filter(newer).order_by("created", "id")[: limit + 1])
-    return page[:limit][::-1], len(page) > limit
+        rows = queryset.filter(older).order_by("-created", "-id")
+    elif before:
+        # Walk up from the cursor, oldest first, then show the page newest first.
+        cursor = _cursor(queryset, before, param="ending_before", object_name=object_name)
+        newer = Q(created__gt=cursor.created) | Q(created=cursor.created, id__gt=cursor.id)
+        rows = queryset.filter(newer).order_by("created", "id")
+    else:
+        rows = queryset.order_by("-created", "-id")
+    page = list(rows[: limit + 1])
+    has_more = len(page) > limit
+    page = page[:limit]
+    return (page[::-1] if before else page), has_more
+
+
+def _cursor(queryset: QuerySet, stripe_id: str, *, param: str, object_name: str) -> Any:
+    cursor = queryset.model.objects.filter(stripe_id=stripe_id).first()
+    if cursor is None:
+        raise invalid(f"No such {object_name}: '{stripe_id}'", param=param, code="resource_missing")
+    return cursor

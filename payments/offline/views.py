@@ -72,7 +72,9 @@ def pay(request: HttpRequest, session_id: str) -> HttpResponse:
             shipping_address=form.shipping_address(),
         )
     except server.SessionNotPayable as refusal:
-        return _render_page(request, server.get_session(session_id), error=str(refusal), status=409)
+        return _render_page(
+            request, server.find_session(session_id), error=str(refusal), status=409
+        )
     _deliver(request, result.events)
     if form.delayed:
         messages.info(
@@ -81,7 +83,7 @@ def pay(request: HttpRequest, session_id: str) -> HttpResponse:
             "Simulez maintenant la réponse de la banque.",
         )
         return HttpResponseSeeOther(reverse("stripe_offline:pay", args=[session_id]))
-    return HttpResponseSeeOther(server.success_redirect_url(server.get_session(session_id)))
+    return HttpResponseSeeOther(server.success_redirect_url(server.find_session(session_id)))
 
 
 @offline_only
@@ -102,7 +104,9 @@ def settle_transfer(request: HttpRequest, session_id: str, *, succeeded: bool) -
     try:
         result = server.settle_delayed_payment(session_id, succeeded=succeeded)
     except server.SessionNotPayable as refusal:
-        return _render_page(request, server.get_session(session_id), error=str(refusal), status=409)
+        return _render_page(
+            request, server.find_session(session_id), error=str(refusal), status=409
+        )
     _deliver(request, result.events)
     messages.info(
         request,
@@ -132,10 +136,10 @@ def resend_events(request: HttpRequest, session_id: str) -> HttpResponse:
 
 def _session_or_404(request: HttpRequest, session_id: str) -> CheckoutSession:
     """The session, expired first (and the shop told) if its time has passed."""
-    if server.get_session(session_id) is None:
+    if server.find_session(session_id) is None:
         raise Http404("Session de paiement inconnue.")
     _deliver(request, server.expire_overdue_sessions(session_id=session_id))
-    return server.get_session(session_id)
+    return server.find_session(session_id)
 
 
 def _deliver(request: HttpRequest, events: list) -> list[Delivery]:
