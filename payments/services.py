@@ -283,10 +283,11 @@ def _fail_order(*, order_id: int, error: str) -> None:
 
 def cancel_order(*, order_id: int) -> Order:
     """The shopper gave up (cancel page, or a new cart): release the holds and expire the
-    session. Only an unpaid, open order is cancelled; others are returned unchanged."""
+    session. Only a pending order is cancelled; others are returned unchanged: a
+    `processing` one has a delayed payment under way, its hold waits for the bank."""
     with transaction.atomic():
         order, products, _ = _lock_order(order_id)
-        if order.status not in Order.OPEN_STATUSES:
+        if order.status != Order.Status.PENDING:
             return order
         stock.release_holds(products, order_id=order.pk)
         order.status = Order.Status.CANCELLED

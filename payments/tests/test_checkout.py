@@ -307,3 +307,29 @@ def test_the_database_refuses_a_second_sale_of_a_piece(make_product):
     OrderItem.objects.filter(order=first).update(sold=False)
     OrderItem.objects.filter(pk=unsold.pk).update(sold=True)
     assert OrderItem.objects.filter(product=piece, sold=True).get().order == second
+
+
+def test_the_cancel_page_leaves_a_delayed_payment_in_progress_alone(stripe_server, make_product):
+    """A SEPA debit completed the session unpaid: the order is `processing` and its hold
+    waits for the bank. Landing on the cancel URL afterwards (a second tab on Stripe's page,
+    the history) cancels nothing: only a pending order can be cancelled (SPEC §7)."""
+    from payments.offline.testing import submit_hosted_page
+
+    piece = make_product()
+    client = cart_client(piece)
+    commander(client)
+    order = Order.objects.get()
+    assert submit_hosted_page(order.checkout_url, method="sepa_debit").status_code == 303
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROCESSING
+    cancel_url = stripe_client.retrieve_checkout_session(order.stripe_session_id)["cancel_url"]
+
+    response = client.get(cancel_url)
+
+    assert response.status_code == 200
+    assert "Aucune somme n'a été débitée" not in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROCESSING
+    assert status_of(piece) == StockStatus.RESERVED
+    piece.refresh_from_db()
+    assert piece.held_by_id == order.pk
