@@ -31,95 +31,89 @@ logger = logging.getLogger(__name__)
 ApiView = Callable[..., Answer]
 
 
-def stripe_api(view: ApiView) -> Callable[..., JsonResponse]:
-    @csrf_exempt
-    @transaction.non_atomic_requests
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-        if not settings.STRIPE_OFFLINE:
-            raise Http404("The offline Stripe server is off (STRIPE_OFFLINE).")
-        try:
-            _authenticate(request)
-            answer = view(request, *args, **kwargs)
-        except StripeApiError as error:
-            return _respond(request, error.as_json(), status=error.status)
-        except Exception:
-            logger.exception("Offline Stripe server failed on %s %s", request.method, request.path)
-            error = StripeApiError(
-                "The offline Stripe server failed: see the shop's log.",
-                status=500,
-                type="api_error",
-            )
-            return _respond(request, error.as_json(), status=500)
-        if answer.events:
-            deliver_events(answer.events, url=webhook_url_for(request))
-        return _respond(request, answer.body, status=answer.status, replayed=answer.replayed)
+def stripe_api(*methods: str) -> Callable[[ApiView], Callable[..., JsonResponse]]:
+    """An endpoint of the offline API that answers `methods` (any other method gets Stripe's
+    404). The view is called as `view(request, params, **url_kwargs)`, `params` being the
+    request's Stripe parameters, parsed."""
 
-    return wrapper
+    def decorate(view: ApiView) -> Callable[..., JsonResponse]:
+        @csrf_exempt
+        @transaction.non_atomic_requests
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+            if not settings.STRIPE_OFFLINE:
+                raise Http404("The offline Stripe server is off (STRIPE_OFFLINE).")
+            try:
+                _authenticate(request)
+                if request.method not in methods:
+                    raise _unrecognized(request)
+                answer = view(request, _params(request), *args, **kwargs)
+            except StripeApiError as error:
+                return _respond(request, error.as_json(), status=error.status)
+            except Exception:
+                logger.exception(
+                    "Offline Stripe server failed on %s %s", request.method, request.path
+                )
+                error = StripeApiError(
+                    "The offline Stripe server failed: see the shop's log.",
+                    status=500,
+                    type="api_error",
+                )
+                return _respond(request, error.as_json(), status=500)
+            if answer.events:
+                deliver_events(answer.events, url=webhook_url_for(request))
+            return _respond(request, answer.body, status=answer.status, replayed=answer.replayed)
+
+        return wrapper
+
+    return decorate
 
 
-@stripe_api
-def checkout_sessions(request: HttpRequest) -> Answer:
+@stripe_api("GET", "POST")
+def checkout_sessions(request: HttpRequest, params: Params) -> Answer:
     if request.method == "GET":
-        return _answer(server.list_sessions(_params(request)))
-    if request.method == "POST":
-        params = _params(request)
-        return _idempotent(
-            request,
-            params,
-            lambda: server.create_session(params, page_url=lambda sid: _page_url(request, sid)),
-        )
-    raise _unrecognized(request)
+        return _answer(server.list_sessions(params))
+    return _idempotent(
+        request,
+        params,
+        lambda: server.create_session(params, page_url=lambda sid: _page_url(request, sid)),
+    )
 
 
-@stripe_api
-def checkout_session(request: HttpRequest, session_id: str) -> Answer:
+@stripe_api("GET")
+def checkout_session(request: HttpRequest, params: Params, session_id: str) -> Answer:
+    return _answer(server.retrieve_session(session_id, params))
+
+
+@stripe_api("POST")
+def checkout_session_expire(request: HttpRequest, params: Params, session_id: str) -> Answer:
+    return _idempotent(request, params, lambda: server.expire_session(session_id, params))
+
+
+@stripe_api("GET")
+def checkout_session_line_items(request: HttpRequest, params: Params, session_id: str) -> Answer:
+    return _answer(server.list_session_line_items(session_id, params))
+
+
+@stripe_api("GET")
+def payment_intent(request: HttpRequest, params: Params, intent_id: str) -> Answer:
+    return _answer(server.retrieve_payment_intent(intent_id, params))
+
+
+@stripe_api("GET", "POST")
+def refunds(request: HttpRequest, params: Params) -> Answer:
     if request.method == "GET":
-        return _answer(server.retrieve_session(session_id, _params(request)))
-    raise _unrecognized(request)
+        return _answer(server.list_refunds(params))
+    return _idempotent(request, params, lambda: server.create_refund(params))
 
 
-@stripe_api
-def checkout_session_expire(request: HttpRequest, session_id: str) -> Answer:
-    if request.method == "POST":
-        params = _params(request)
-        return _idempotent(request, params, lambda: server.expire_session(session_id, params))
-    raise _unrecognized(request)
+@stripe_api("GET")
+def refund(request: HttpRequest, params: Params, refund_id: str) -> Answer:
+    return _answer(server.retrieve_refund(refund_id, params))
 
 
-@stripe_api
-def checkout_session_line_items(request: HttpRequest, session_id: str) -> Answer:
-    if request.method == "GET":
-        return _answer(server.list_session_line_items(session_id, _params(request)))
-    raise _unrecognized(request)
-
-
-@stripe_api
-def payment_intent(request: HttpRequest, intent_id: str) -> Answer:
-    if request.method == "GET":
-        return _answer(server.retrieve_payment_intent(intent_id, _params(request)))
-    raise _unrecognized(request)
-
-
-@stripe_api
-def refunds(request: HttpRequest) -> Answer:
-    if request.method == "GET":
-        return _answer(server.list_refunds(_params(request)))
-    if request.method == "POST":
-        params = _params(request)
-        return _idempotent(request, params, lambda: server.create_refund(params))
-    raise _unrecognized(request)
-
-
-@stripe_api
-def refund(request: HttpRequest, refund_id: str) -> Answer:
-    if request.method == "GET":
-        return _answer(server.retrieve_refund(refund_id, _params(request)))
-    raise _unrecognized(request)
-
-
-@stripe_api
-def unrecognized(request: HttpRequest, rest: str = "") -> Answer:
+@stripe_api()  # no method: every request is Stripe's 404 for an unknown URL
+def unrecognized(request: HttpRequest, params: Params, rest: str = "") -> Answer:
     raise _unrecognized(request)
 
 

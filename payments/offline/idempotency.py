@@ -23,6 +23,9 @@ KEY_LIFETIME = timedelta(hours=24)
 
 @dataclass
 class Answer:
+    """What an API call answers: a fresh result, or the one saved under its idempotency key
+    (`replayed`)."""
+
     body: dict[str, Any]
     status: int = 200
     events: list[Event] = field(default_factory=list)

@@ -23,14 +23,16 @@ from django.utils import formats, translation
 from django.views.decorators.http import require_GET, require_POST
 
 from payments.offline import server
-from payments.offline.events import Delivery, deliver_events, undelivered_events, webhook_url_for
+from payments.offline.events import deliver_events, undelivered_events, webhook_url_for
 from payments.offline.forms import PaymentForm
-from payments.offline.models import CheckoutSession, PaymentIntent
+from payments.offline.models import CheckoutSession, Event, PaymentIntent
 
 logger = logging.getLogger(__name__)
 
 
 class HttpResponseSeeOther(HttpResponseRedirectBase):
+    """After a POST, as Stripe's page does: the browser follows with a GET."""
+
     status_code = 303
 
 
@@ -72,9 +74,7 @@ def pay(request: HttpRequest, session_id: str) -> HttpResponse:
             shipping_address=form.shipping_address(),
         )
     except server.SessionNotPayable as refusal:
-        return _render_page(
-            request, server.find_session(session_id), error=str(refusal), status=409
-        )
+        return _refused(request, session_id, refusal)
     _deliver(request, result.events)
     if form.delayed:
         messages.info(
@@ -82,7 +82,7 @@ def pay(request: HttpRequest, session_id: str) -> HttpResponse:
             "Virement SEPA initié : la boutique a reçu checkout.session.completed (non payé). "
             "Simulez maintenant la réponse de la banque.",
         )
-        return HttpResponseSeeOther(reverse("stripe_offline:pay", args=[session_id]))
+        return _back_to_page(session_id)
     return HttpResponseSeeOther(server.success_redirect_url(server.find_session(session_id)))
 
 
@@ -92,7 +92,7 @@ def cancel(request: HttpRequest, session_id: str) -> HttpResponse:
     """Annuler: back to the shop's cancel_url; the session stays open, as on Stripe."""
     session = _session_or_404(request, session_id)
     if not session.cancel_url:
-        return HttpResponseSeeOther(reverse("stripe_offline:pay", args=[session_id]))
+        return _back_to_page(session_id)
     return HttpResponseSeeOther(session.cancel_url)
 
 
@@ -104,9 +104,7 @@ def settle_transfer(request: HttpRequest, session_id: str, *, succeeded: bool) -
     try:
         result = server.settle_delayed_payment(session_id, succeeded=succeeded)
     except server.SessionNotPayable as refusal:
-        return _render_page(
-            request, server.find_session(session_id), error=str(refusal), status=409
-        )
+        return _refused(request, session_id, refusal)
     _deliver(request, result.events)
     messages.info(
         request,
@@ -114,7 +112,7 @@ def settle_transfer(request: HttpRequest, session_id: str, *, succeeded: bool) -
         if succeeded
         else "Virement échoué : la boutique a été prévenue.",
     )
-    return HttpResponseSeeOther(reverse("stripe_offline:pay", args=[session_id]))
+    return _back_to_page(session_id)
 
 
 @offline_only
@@ -131,7 +129,7 @@ def resend_events(request: HttpRequest, session_id: str) -> HttpResponse:
         )
     else:
         messages.info(request, "Aucun événement en attente.")
-    return HttpResponseSeeOther(reverse("stripe_offline:pay", args=[session_id]))
+    return _back_to_page(session_id)
 
 
 def _session_or_404(request: HttpRequest, session_id: str) -> CheckoutSession:
@@ -142,9 +140,10 @@ def _session_or_404(request: HttpRequest, session_id: str) -> CheckoutSession:
     return server.find_session(session_id)
 
 
-def _deliver(request: HttpRequest, events: list) -> list[Delivery]:
+def _deliver(request: HttpRequest, events: list[Event]) -> None:
+    """Send the events to the shop; say on the page if some were not accepted."""
     if not events:
-        return []
+        return
     deliveries = deliver_events(events, url=webhook_url_for(request))
     failed = [delivery for delivery in deliveries if not delivery.ok]
     if failed:
@@ -153,7 +152,17 @@ def _deliver(request: HttpRequest, events: list) -> list[Delivery]:
             f"Paiement simulé : {len(failed)} événement(s) n'ont pas été acceptés par la "
             "boutique ; ils peuvent être renvoyés depuis la page de paiement simulée.",
         )
-    return deliveries
+
+
+def _back_to_page(session_id: str) -> HttpResponse:
+    return HttpResponseSeeOther(reverse("stripe_offline:pay", args=[session_id]))
+
+
+def _refused(
+    request: HttpRequest, session_id: str, refusal: server.SessionNotPayable
+) -> HttpResponse:
+    """The page again, saying why (409: the session is not, or no longer, in a state for it)."""
+    return _render_page(request, server.find_session(session_id), error=str(refusal), status=409)
 
 
 def _render_page(
@@ -168,7 +177,7 @@ def _render_page(
     is_open = session.status == CheckoutSession.Status.OPEN
     context = {
         "session": session,
-        "form": form if (form is not None and is_open) else None,
+        "form": form if is_open else None,
         "error": error,
         "lines": [
             {
