@@ -145,14 +145,40 @@ def start_checkout(*, product_ids: list[int], shopper_id: str) -> Order:
             "Le paiement est momentanément indisponible. Aucune somme n'a été débitée ; "
             "vos pièces restent dans votre panier, réessayez dans un instant."
         ) from error
-    Order.objects.filter(pk=order.pk).update(
-        stripe_session_id=session.id,
-        checkout_url=session.url,
-        checkout_expires_at=datetime.fromtimestamp(expires_at, tz=UTC),
-        updated_at=timezone.now(),
-    )
-    order.refresh_from_db()
+    order = _record_session(order.pk, session, expires_at=expires_at)
+    if order.status != Order.Status.PENDING:
+        raise CheckoutError(
+            "Votre panier a changé pendant la préparation du paiement : vérifiez-le, puis "
+            "cliquez à nouveau sur « Commander »."
+        )
     logger.info("Checkout started", extra={"order": order.reference, "session": session.id})
+    return order
+
+
+def _record_session(
+    order_id: int, session: stripe_client.CheckoutSession, *, expires_at: int
+) -> Order:
+    """Keep the new session on its order. An order cancelled while Stripe was creating it
+    (a new cart from another tab) holds nothing any more: its session is expired after
+    commit, like any cancelled order's, instead of staying open and payable."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        order.stripe_session_id = session.id
+        if order.status == Order.Status.PENDING:
+            order.checkout_url = session.url
+            order.checkout_expires_at = datetime.fromtimestamp(expires_at, tz=UTC)
+        else:
+            order.session_expiry_pending = True
+            _after_commit(expire_session_now, order.pk)
+        order.save(
+            update_fields=[
+                "stripe_session_id",
+                "checkout_url",
+                "checkout_expires_at",
+                "session_expiry_pending",
+                "updated_at",
+            ]
+        )
     return order
 
 

@@ -333,3 +333,37 @@ def test_the_cancel_page_leaves_a_delayed_payment_in_progress_alone(stripe_serve
     assert status_of(piece) == StockStatus.RESERVED
     piece.refresh_from_db()
     assert piece.held_by_id == order.pk
+
+
+def test_a_new_cart_while_the_first_session_is_being_created_expires_that_session(
+    stripe_server, make_product, monkeypatch
+):
+    """Commander, then a different cart (another tab) while Stripe is still creating the
+    first session: the first order is cancelled before its session exists. When that session
+    arrives it is expired at Stripe, not left open and payable for a cancelled order that
+    holds nothing, and the first click is not sent to it."""
+    first_piece, second_piece = make_product(), make_product()
+    create = stripe_client.create_checkout_session
+    sessions: list[stripe_client.CheckoutSession] = []
+
+    def create_while_the_cart_changes(params, *, idempotency_key):
+        session = create(params, idempotency_key=idempotency_key)
+        sessions.append(session)
+        if len(sessions) == 1:  # the other tab's click lands before Stripe answers
+            services.start_checkout(product_ids=[first_piece.pk, second_piece.pk], shopper_id="s")
+        return session
+
+    monkeypatch.setattr(stripe_client, "create_checkout_session", create_while_the_cart_changes)
+
+    with pytest.raises(services.CheckoutError):
+        services.start_checkout(product_ids=[first_piece.pk], shopper_id="s")
+
+    first, second = Order.objects.order_by("pk")
+    assert first.status == Order.Status.CANCELLED
+    assert not first.session_expiry_pending
+    assert stripe_client.retrieve_checkout_session(sessions[0].id)["status"] == "expired"
+    assert (second.status, second.stripe_session_id) == (Order.Status.PENDING, sessions[1].id)
+    assert stripe_client.retrieve_checkout_session(sessions[1].id)["status"] == "open"
+    for piece in (first_piece, second_piece):
+        piece.refresh_from_db()
+        assert piece.held_by_id == second.pk
