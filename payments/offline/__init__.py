@@ -10,7 +10,8 @@ API (stripe-python with STRIPE_API_BASE = <APP_URL>/_stripe, key STRIPE_SECRET_K
 Page (a session's `url`): GET /pay/<id>/, POST .../payer/ (method=card|sepa_debit),
     .../annuler/, .../virement/reussi/, .../virement/echoue/, .../renvoyer/.
 
-Modules: `params` (Stripe's form encoding), `server` (what each call does), `objects` (JSON
-shapes), `idempotency`, `events` (signed webhook delivery), `api` and `views` (HTTP),
+Modules: `params` (Stripe's form encoding), `sessions` and `refunds` (what each call does),
+`session_params` (the checks of a new session), `lists` (filters and pagination), `objects`
+(JSON shapes), `idempotency`, `events` (signed webhook delivery), `api` and `views` (HTTP),
 `testing` (drive the page from tests over HTTP).
 """

@@ -1,9 +1,9 @@
 """The offline server's Stripe API (`/_stripe/v1/...`), for the stripe library over HTTP.
 
 Each view checks `settings.STRIPE_OFFLINE` at request time (404 when off), the secret key
-(`Authorization: Bearer <STRIPE_SECRET_KEY>`, else 401), parses Stripe's form encoding,
-calls one function of `server`, answers JSON, and delivers the events that call recorded
-once its transaction has committed.
+(`Authorization: Bearer <STRIPE_SECRET_KEY>`, else 401) and the method, parses Stripe's form
+encoding, calls one function of `sessions` or `refunds`, answers JSON, and delivers the
+events that call recorded once its transaction has committed.
 """
 
 import base64
@@ -19,12 +19,24 @@ from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
-from payments.offline import server
 from payments.offline.errors import StripeApiError
-from payments.offline.events import API_VERSION, deliver_events, webhook_url_for
+from payments.offline.events import API_VERSION, Result, deliver_events, webhook_url_for
 from payments.offline.idempotency import Answer, run_idempotent
 from payments.offline.models import new_id
 from payments.offline.params import Params, parse_query
+from payments.offline.refunds import (
+    create_refund,
+    list_refunds,
+    retrieve_payment_intent,
+    retrieve_refund,
+)
+from payments.offline.sessions import (
+    create_session,
+    expire_session,
+    list_session_line_items,
+    list_sessions,
+    retrieve_session,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,44 +84,44 @@ def stripe_api(*methods: str) -> Callable[[ApiView], Callable[..., JsonResponse]
 @stripe_api("GET", "POST")
 def checkout_sessions(request: HttpRequest, params: Params) -> Answer:
     if request.method == "GET":
-        return _answer(server.list_sessions(params))
+        return _answer(list_sessions(params))
     return _idempotent(
         request,
         params,
-        lambda: server.create_session(params, page_url=lambda sid: _page_url(request, sid)),
+        lambda: create_session(params, page_url=lambda sid: _page_url(request, sid)),
     )
 
 
 @stripe_api("GET")
 def checkout_session(request: HttpRequest, params: Params, session_id: str) -> Answer:
-    return _answer(server.retrieve_session(session_id, params))
+    return _answer(retrieve_session(session_id, params))
 
 
 @stripe_api("POST")
 def checkout_session_expire(request: HttpRequest, params: Params, session_id: str) -> Answer:
-    return _idempotent(request, params, lambda: server.expire_session(session_id, params))
+    return _idempotent(request, params, lambda: expire_session(session_id, params))
 
 
 @stripe_api("GET")
 def checkout_session_line_items(request: HttpRequest, params: Params, session_id: str) -> Answer:
-    return _answer(server.list_session_line_items(session_id, params))
+    return _answer(list_session_line_items(session_id, params))
 
 
 @stripe_api("GET")
 def payment_intent(request: HttpRequest, params: Params, intent_id: str) -> Answer:
-    return _answer(server.retrieve_payment_intent(intent_id, params))
+    return _answer(retrieve_payment_intent(intent_id, params))
 
 
 @stripe_api("GET", "POST")
 def refunds(request: HttpRequest, params: Params) -> Answer:
     if request.method == "GET":
-        return _answer(server.list_refunds(params))
-    return _idempotent(request, params, lambda: server.create_refund(params))
+        return _answer(list_refunds(params))
+    return _idempotent(request, params, lambda: create_refund(params))
 
 
 @stripe_api("GET")
 def refund(request: HttpRequest, params: Params, refund_id: str) -> Answer:
-    return _answer(server.retrieve_refund(refund_id, params))
+    return _answer(retrieve_refund(refund_id, params))
 
 
 @stripe_api()  # no method: every request is Stripe's 404 for an unknown URL
@@ -148,9 +160,7 @@ def _params(request: HttpRequest) -> Params:
     return parse_query(body)
 
 
-def _idempotent(
-    request: HttpRequest, params: Params, handler: Callable[[], server.Result]
-) -> Answer:
+def _idempotent(request: HttpRequest, params: Params, handler: Callable[[], Result]) -> Answer:
     return run_idempotent(
         key=request.headers.get("Idempotency-Key"),
         method=request.method or "POST",
@@ -160,7 +170,7 @@ def _idempotent(
     )
 
 
-def _answer(result: server.Result) -> Answer:
+def _answer(result: Result) -> Answer:
     return Answer(result.body, events=result.events)
 
 

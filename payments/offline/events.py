@@ -9,11 +9,10 @@ its error and can be sent again (`deliver_events`, the hosted page's "Renvoyer l
 
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
@@ -23,13 +22,22 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from payments.offline.models import CheckoutSession, Event
+from payments.offline.models import CheckoutSession, Event, now
 
 logger = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/webhooks/stripe"
 DELIVERY_TIMEOUT_SECONDS = 10
 API_VERSION = stripe.api_version
+
+
+@dataclass
+class Result:
+    """What an API call or a page action answers, and the events it recorded with its
+    change, for the caller to deliver after commit."""
+
+    body: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ def record_event(
     session: CheckoutSession | None = None,
 ) -> Event:
     """Store an event in Stripe's shape; call it in the transaction that makes the change."""
-    event = Event(type=type, session=session, created=int(time.time()))
+    event = Event(type=type, session=session, created=now())
     event.payload = json.dumps(
         {
             "id": event.stripe_id,

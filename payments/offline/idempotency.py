@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from payments.offline.errors import StripeApiError, invalid
+from payments.offline.events import Result
 from payments.offline.models import Event, IdempotencyKey
-from payments.offline.server import Result
 
 KEY_LIFETIME = timedelta(hours=24)
 

@@ -6,6 +6,7 @@ These rows stand for Stripe's side of the world: the shop never reads them, it a
 
 import secrets
 import string
+import time
 
 from django.db import models
 
@@ -15,6 +16,11 @@ _ID_ALPHABET = string.ascii_letters + string.digits
 def new_id(prefix: str, length: int = 24) -> str:
     """A Stripe-looking id, e.g. `new_id("pi")` -> `pi_3Nf...`."""
     return prefix + "_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def now() -> int:
+    """Stripe's time: Unix seconds."""
+    return int(time.time())
 
 
 def new_session_id() -> str:

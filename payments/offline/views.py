@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import formats, translation
 from django.views.decorators.http import require_GET, require_POST
 
-from payments.offline import server
+from payments.offline import sessions
 from payments.offline.events import deliver_events, undelivered_events, webhook_url_for
 from payments.offline.forms import PaymentForm
 from payments.offline.models import CheckoutSession, Event, PaymentIntent
@@ -66,14 +66,14 @@ def pay(request: HttpRequest, session_id: str) -> HttpResponse:
     if not form.is_valid():
         return _render_page(request, session, form=form, status=400)
     try:
-        result = server.pay_session(
+        result = sessions.pay_session(
             session_id,
             email=form.cleaned_data["email"],
             name=form.cleaned_data["name"],
             delayed=form.delayed,
             shipping_address=form.shipping_address(),
         )
-    except server.SessionNotPayable as refusal:
+    except sessions.SessionNotPayable as refusal:
         return _refused(request, session_id, refusal)
     _deliver(request, result.events)
     if form.delayed:
@@ -83,7 +83,7 @@ def pay(request: HttpRequest, session_id: str) -> HttpResponse:
             "Simulez maintenant la réponse de la banque.",
         )
         return _back_to_page(session_id)
-    return HttpResponseSeeOther(server.success_redirect_url(server.find_session(session_id)))
+    return HttpResponseSeeOther(sessions.success_redirect_url(sessions.find_session(session_id)))
 
 
 @offline_only
@@ -102,8 +102,8 @@ def settle_transfer(request: HttpRequest, session_id: str, *, succeeded: bool) -
     """The bank's answer to a SEPA debit: paid, or failed."""
     _session_or_404(request, session_id)
     try:
-        result = server.settle_delayed_payment(session_id, succeeded=succeeded)
-    except server.SessionNotPayable as refusal:
+        result = sessions.settle_delayed_payment(session_id, succeeded=succeeded)
+    except sessions.SessionNotPayable as refusal:
         return _refused(request, session_id, refusal)
     _deliver(request, result.events)
     messages.info(
@@ -134,10 +134,10 @@ def resend_events(request: HttpRequest, session_id: str) -> HttpResponse:
 
 def _session_or_404(request: HttpRequest, session_id: str) -> CheckoutSession:
     """The session, expired first (and the shop told) if its time has passed."""
-    if server.find_session(session_id) is None:
+    if sessions.find_session(session_id) is None:
         raise Http404("Session de paiement inconnue.")
-    _deliver(request, server.expire_overdue_sessions(session_id=session_id))
-    return server.find_session(session_id)
+    _deliver(request, sessions.expire_overdue_sessions(session_id=session_id))
+    return sessions.find_session(session_id)
 
 
 def _deliver(request: HttpRequest, events: list[Event]) -> None:
@@ -159,10 +159,10 @@ def _back_to_page(session_id: str) -> HttpResponse:
 
 
 def _refused(
-    request: HttpRequest, session_id: str, refusal: server.SessionNotPayable
+    request: HttpRequest, session_id: str, refusal: sessions.SessionNotPayable
 ) -> HttpResponse:
     """The page again, saying why (409: the session is not, or no longer, in a state for it)."""
-    return _render_page(request, server.find_session(session_id), error=str(refusal), status=409)
+    return _render_page(request, sessions.find_session(session_id), error=str(refusal), status=409)
 
 
 def _render_page(
@@ -196,7 +196,7 @@ def _render_page(
         "transfer_failed": intent is not None
         and intent.status == PaymentIntent.Status.REQUIRES_PAYMENT_METHOD,
         "return_url": (
-            server.success_redirect_url(session)
+            sessions.success_redirect_url(session)
             if session.status == CheckoutSession.Status.COMPLETE
             else session.cancel_url
         ),
