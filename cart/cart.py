@@ -39,6 +39,9 @@ class Cart:
         return product_id in self.product_ids
 
     def add(self, product_id: int) -> None:
+        # The shopper's id is set with the first piece, not by Commander: two clicks on
+        # Commander at once read the session before either saves it, and must agree on it.
+        shopper_id(self.session)
         if product_id not in self:
             self._save([*self.product_ids, product_id])
 

@@ -367,3 +367,25 @@ def test_a_new_cart_while_the_first_session_is_being_created_expires_that_sessio
     for piece in (first_piece, second_piece):
         piece.refresh_from_db()
         assert piece.held_by_id == second.pk
+
+
+def test_two_first_clicks_at_once_are_the_same_shopper(stripe_server, make_product):
+    """The shopper's anonymous id is in the session from the first piece added, not created
+    by Commander: two clicks at the same moment both read the session as it was before
+    either answered, and must still be one shopper with one order, not a stranger told the
+    piece is being bought by someone else."""
+    piece = make_product(name="Miroir soleil")
+    client = cart_client(piece)
+    read_by_the_twin = dict(client.session)
+
+    first = commander(client)
+    session = client.session
+    session.clear()
+    session.update(read_by_the_twin)  # the twin request saves what it read, as Django does
+    session.save()
+    second = commander(client)
+
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert Order.objects.count() == 1
+    assert client.session["cart"] == [piece.pk]
