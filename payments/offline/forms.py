@@ -1,3 +1,6 @@
+"""The simulated Checkout page's form, and the shopper it is filled in with by default
+(the same values `testing.submit_hosted_page` posts)."""
+
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -25,8 +28,7 @@ class PaymentForm(forms.Form):
 
     def __init__(self, *args: Any, session: "CheckoutSession", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        collection = session.shipping_address_collection or {}
-        self.countries = collection.get("allowed_countries", [])
+        self.countries = _allowed_countries(session)
         self.fields["country"].choices = [(code, code) for code in self.countries]
         for name in ("line1", "postal_code", "city", "country"):
             if self.countries:
@@ -36,7 +38,7 @@ class PaymentForm(forms.Form):
 
     @classmethod
     def initial_for(cls, session: "CheckoutSession") -> dict[str, str]:
-        countries = (session.shipping_address_collection or {}).get("allowed_countries", [])
+        countries = _allowed_countries(session)
         country = "FR" if "FR" in countries else (countries[0] if countries else "")
         return {
             "email": session.customer_email or DEFAULT_EMAIL,
@@ -61,3 +63,8 @@ class PaymentForm(forms.Form):
             "postal_code": data["postal_code"],
             "state": None,
         }
+
+
+def _allowed_countries(session: "CheckoutSession") -> list[str]:
+    """Where the session ships to; empty when it collects no address."""
+    return (session.shipping_address_collection or {}).get("allowed_countries", [])
