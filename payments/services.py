@@ -37,6 +37,9 @@ HOLD_EXTRA = timedelta(minutes=3)
 # A delayed payment method (SEPA...) can take days to settle; its hold waits for it.
 DELAYED_PAYMENT_HOLD = timedelta(days=14)
 CANCEL_SALT = "payments.cancel"
+# How long the second click of a double click waits for the session the first one is
+# creating (Stripe's answer); an order older than this without a session is given up.
+SESSION_CREATION_WAIT = timedelta(seconds=30)
 
 
 class CheckoutError(Exception):
@@ -113,9 +116,10 @@ def _db_now_plus(delta: timedelta) -> ExpressionWrapper:
 def start_checkout(*, product_ids: list[int], shopper_id: str) -> Order:
     """Hold the cart's pieces for a new order and open its Stripe Checkout Session.
 
-    The same shopper (same session) with the same cart and a session still open gets
-    that order back; with a different cart, their previous open order is cancelled
-    first. Raises CheckoutError when a piece is not available or Stripe fails.
+    The same shopper (same session) with the same cart and a session still open, or
+    being created by their other click, gets that order back; with a different cart,
+    their previous open order is cancelled first. Raises CheckoutError when a piece is
+    not available or Stripe fails.
     """
     if not product_ids:
         raise CheckoutError("Votre panier est vide.")
@@ -123,7 +127,8 @@ def start_checkout(*, product_ids: list[int], shopper_id: str) -> Order:
     if previous is not None:
         return previous
     for stale in Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING):
-        cancel_order(order_id=stale.pk)
+        if not (_session_being_created(stale) and _holds_exactly(stale, product_ids)):
+            cancel_order(order_id=stale.pk)
 
     try:
         order = _create_order_and_hold(product_ids=product_ids, shopper_id=shopper_id)
@@ -187,21 +192,39 @@ def _hold_minutes() -> timedelta:
 
 
 def _reusable_order(*, shopper_id: str, product_ids: list[int]) -> Order | None:
-    """The shopper's open order, if it covers exactly this cart and its session is still open."""
-    margin = timezone.now() + timedelta(minutes=1)
-    candidates = Order.objects.filter(
-        shopper_id=shopper_id, status=Order.Status.PENDING, checkout_expires_at__gt=margin
-    ).exclude(checkout_url="")
-    for order in candidates:
-        items = set(order.items.values_list("product_id", flat=True))
-        still_held = (
-            Product.objects.with_status()
-            .filter(held_by=order, stock_status=StockStatus.RESERVED)
-            .count()
-        )
-        if items == set(product_ids) and still_held == len(items):
-            return order
-    return None
+    """The shopper's open order, if it covers exactly this cart and its session is still open.
+
+    If that order's session is still being created (the first click of a double click is
+    at Stripe), wait for it, so that both clicks lead to the one session."""
+    deadline = time.monotonic() + SESSION_CREATION_WAIT.total_seconds()
+    while True:
+        margin = timezone.now() + timedelta(minutes=1)
+        waiting = False
+        for order in Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING):
+            if not _holds_exactly(order, product_ids):
+                continue
+            if order.checkout_url and order.checkout_expires_at > margin:
+                return order
+            waiting = waiting or _session_being_created(order)
+        if not waiting or time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
+def _holds_exactly(order: Order, product_ids: list[int]) -> bool:
+    """Whether the order is for exactly these pieces and still holds every one."""
+    items = set(order.items.values_list("product_id", flat=True))
+    still_held = (
+        Product.objects.with_status()
+        .filter(held_by=order, stock_status=StockStatus.RESERVED)
+        .count()
+    )
+    return items == set(product_ids) and still_held == len(items)
+
+
+def _session_being_created(order: Order) -> bool:
+    """A pending order without its session yet, young enough for Stripe to be answering."""
+    return not order.checkout_url and order.created_at > timezone.now() - SESSION_CREATION_WAIT
 
 
 @transaction.atomic
