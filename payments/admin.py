@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -25,6 +26,13 @@ from payments.models import Order, OrderItem, StripeEvent
 from products.templatetags.money import euros
 
 CONFLICT_REASONS = (Order.RefundReason.CONFLICT, Order.RefundReason.AMOUNT_MISMATCH)
+STRIPE_CALL_PENDING = Q(refund_pending=True) | Q(session_expiry_pending=True)
+REPROCESS_OUTCOMES = {
+    "processed": "traité",
+    "ignored": "ignoré",
+    "duplicate": "déjà traité, rien changé",
+    "failed": "échec, voir l'erreur sur l'événement",
+}
 
 
 # --- Links to the Stripe dashboard ----------------------------------------------------------
@@ -102,6 +110,29 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     return sorted(entries, key=lambda entry: entry.at)
 
 
+def _timeline_cells(entry: TimelineEntry) -> tuple[str, str, str]:
+    """When, what (linked to the event's page, if any), and what came of it."""
+    what = format_html('<a href="{}">{}</a>', entry.url, entry.label) if entry.url else entry.label
+    return _when(entry.at), what, entry.detail or ""
+
+
+# --- What the order and event admins share -------------------------------------------------
+
+
+class ServiceWrittenAdmin(admin.ModelAdmin):
+    """Rows only the shop's services write: an order comes from a checkout and stays as the
+    record of what was paid; an event records what Stripe sent. Nobody adds or deletes one."""
+
+    class Media:
+        css = {"all": ["css/payments-admin.css"]}
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 # --- Orders ---------------------------------------------------------------------------------
 
 
@@ -114,7 +145,7 @@ class StripeCallPendingFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "a-relancer":
-            return queryset.filter(Q(refund_pending=True) | Q(session_expiry_pending=True))
+            return queryset.filter(STRIPE_CALL_PENDING)
         return queryset
 
 
@@ -165,7 +196,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ServiceWrittenAdmin):
     list_display = [
         "reference",
         "status_badge",
@@ -224,36 +255,8 @@ class OrderAdmin(admin.ModelAdmin):
         ),
         ("Historique", {"fields": ["timeline"]}),
     ]
-    readonly_fields = [
-        "reference",
-        "status_badge",
-        "total_display",
-        "received_display",
-        "created_at",
-        "paid_at",
-        "customer_email",
-        "shipping_display",
-        "session_link",
-        "checkout_expires_at",
-        "payment_intent_link",
-        "refund_reason",
-        "refund_link",
-        "refunded_at",
-        "stripe_call_pending",
-        "last_error",
-        "timeline",
-    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
     actions = ["refund_and_put_back_on_sale", "refund_only", "retry_stripe_calls"]
-
-    class Media:
-        css = {"all": ["css/payments-admin.css"]}
-
-    # Orders come from checkouts only, and stay: they are the record of what was paid.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The change permission allows the actions (on the list); a single order is only
@@ -278,10 +281,9 @@ class OrderAdmin(admin.ModelAdmin):
     def received_display(self, order: Order) -> str:
         if order.amount_received is None:
             return "—"
-        currency = order.currency_received.upper()
         if order.currency_received == order.currency:
             return euros(order.amount_received)
-        return f"{order.amount_received} {currency}"
+        return f"{order.amount_received} {order.currency_received.upper()}"
 
     @admin.display(description="adresse de livraison")
     def shipping_display(self, order: Order) -> str:
@@ -320,16 +322,7 @@ class OrderAdmin(admin.ModelAdmin):
         rows = format_html_join(
             "",
             '<tr><td class="nowrap">{}</td><td>{}</td><td>{}</td></tr>',
-            (
-                (
-                    _when(entry.at),
-                    format_html('<a href="{}">{}</a>', entry.url, entry.label)
-                    if entry.url
-                    else entry.label,
-                    entry.detail or "",
-                )
-                for entry in order_timeline(order)
-            ),
+            (_timeline_cells(entry) for entry in order_timeline(order)),
         )
         return format_html(
             '<table class="order-timeline"><thead><tr><th>quand</th><th>quoi</th>'
@@ -337,19 +330,19 @@ class OrderAdmin(admin.ModelAdmin):
             rows,
         )
 
-    # Actions
+    # --- Actions: each calls a service, then says what came of it.
 
     @admin.action(
         description="Rembourser (et remettre les pièces en vente)", permissions=["change"]
     )
     def refund_and_put_back_on_sale(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._refund(request, queryset, put_back_on_sale=True)
+        self._refund_orders(request, queryset, put_back_on_sale=True)
 
     @admin.action(description="Rembourser (sans remettre en vente)", permissions=["change"])
     def refund_only(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._refund(request, queryset, put_back_on_sale=False)
+        self._refund_orders(request, queryset, put_back_on_sale=False)
 
-    def _refund(
+    def _refund_orders(
         self, request: HttpRequest, queryset: QuerySet[Order], *, put_back_on_sale: bool
     ) -> None:
         refunded, skipped, pending = [], [], []
@@ -361,6 +354,7 @@ class OrderAdmin(admin.ModelAdmin):
                 skipped.append(reference)
                 continue
             refunded.append(reference)
+            # The service calls Stripe after its commit; a refused call leaves the flag up.
             if Order.objects.filter(pk=order_id, refund_pending=True).exists():
                 pending.append(reference)
         if refunded:
@@ -407,18 +401,16 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 def retry_pending_stripe_calls(orders: QuerySet[Order]) -> tuple[list[str], list[str]]:
-    """Send the refunds and session expiries still flagged on these orders.
-
-    Returns (references done, references still pending)."""
+    """Send the refunds and session expiries still flagged on these orders, both even if the
+    first fails. Returns (references done, references still pending)."""
     done, failed = [], []
-    pending = orders.filter(Q(refund_pending=True) | Q(session_expiry_pending=True))
-    for order in pending.order_by("pk"):
-        ok = True
+    for order in orders.filter(STRIPE_CALL_PENDING).order_by("pk"):
+        sent = []
         if order.refund_pending:
-            ok = services.refund_now(order.pk) and ok
+            sent.append(services.refund_now(order.pk))
         if order.session_expiry_pending:
-            ok = services.expire_session_now(order.pk) and ok
-        (done if ok else failed).append(order.reference)
+            sent.append(services.expire_session_now(order.pk))
+        (done if all(sent) else failed).append(order.reference)
     return done, failed
 
 
@@ -426,7 +418,7 @@ def retry_pending_stripe_calls(orders: QuerySet[Order]) -> tuple[list[str], list
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(admin.ModelAdmin):
+class StripeEventAdmin(ServiceWrittenAdmin):
     list_display = [
         "received_at",
         "type",
@@ -457,17 +449,8 @@ class StripeEventAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["reprocess"]
 
-    class Media:
-        css = {"all": ["css/payments-admin.css"]}
-
-    # The log records what Stripe sent: nobody writes or removes a line by hand.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
+    # What Stripe sent is never edited; reprocessing has a permission of its own.
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
@@ -500,11 +483,3 @@ class StripeEventAdmin(admin.ModelAdmin):
             detail = f" ({result.detail})" if result.detail else ""
             level = messages.ERROR if result.outcome == "failed" else messages.SUCCESS
             self.message_user(request, f"{event.stripe_id} : {label}{detail}.", level)
-
-
-REPROCESS_OUTCOMES = {
-    "processed": "traité",
-    "ignored": "ignoré",
-    "duplicate": "déjà traité, rien changé",
-    "failed": "échec, voir l'erreur sur l'événement",
-}
