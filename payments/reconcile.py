@@ -5,8 +5,10 @@ secret rotated wrongly or a bug can still lose an event. `reconcile` lists the
 recent Checkout Sessions and hands any paid or expired one whose order does not
 show it yet to `services.apply_checkout_session`, the webhook's own service;
 then it sends again the refunds and session expiries flagged on orders
-(`refund_pending`, `session_expiry_pending`). Every step is idempotent, so a
-second run finds nothing to do.
+(`refund_pending`, `session_expiry_pending`), and releases the holds still kept
+by orders that are no longer open (a payment took one of their pieces and the
+process stopped before the others were released). Every step is idempotent, so
+a second run finds nothing to do.
 """
 
 import logging
@@ -16,9 +18,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from payments import services, stripe_client
 from payments.models import Order
+from products.models import Product
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +42,7 @@ class ReconcileReport:
     expiries_applied: list[str] = field(default_factory=list)
     refunds_retried: list[str] = field(default_factory=list)
     session_expiries_retried: list[str] = field(default_factory=list)
+    holds_released: list[str] = field(default_factory=list)
     unknown_sessions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -49,12 +54,13 @@ class ReconcileReport:
             or self.expiries_applied
             or self.refunds_retried
             or self.session_expiries_retried
+            or self.holds_released
         )
 
 
 def reconcile(*, since: timedelta) -> ReconcileReport:
     """Apply the Checkout Sessions created in the last `since` that the shop missed, then
-    retry every pending refund and session expiry.
+    retry every pending refund and session expiry and release the holds of closed orders.
 
     Raises stripe_client.StripeUnavailable when the sessions cannot be listed; a failure
     on one session or one order is recorded in the report and the run goes on.
@@ -67,6 +73,7 @@ def reconcile(*, since: timedelta) -> ReconcileReport:
     for session in sessions:
         _reconcile_session(session, orders, report)
     _retry_pending_calls(report)
+    _release_stranded_holds(report)
     logger.info(
         "Reconcile done: %s sessions, %s payments, %s expiries, %s refunds retried, %s errors",
         report.sessions_seen,
@@ -170,3 +177,23 @@ def _retry(call, order: Order, what: str, done: list[str], report: ReconcileRepo
         done.append(order.reference)
     else:
         report.errors.append(f"{order.reference}: {what} still pending ({reason})")
+
+
+def _release_stranded_holds(report: ReconcileReport) -> None:
+    """Closing an order releases its holds, except the pieces a payment did not take from
+    it: those are released after commit (services._take_holds_from). A process stopped in
+    between leaves them held by a closed order, for up to a delayed payment's 14 days."""
+    stranded = (
+        Product.objects.filter(held_by__isnull=False, held_until__gt=Now())
+        .exclude(held_by__status__in=Order.OPEN_STATUSES)
+        .values_list("held_by_id", "held_by__reference")
+        .distinct()
+    )
+    for order_id, reference in sorted(stranded):
+        try:
+            services.release_leftover_holds(order_id)
+        except Exception as error:  # the next order still gets its turn
+            logger.exception("Reconcile could not release holds", extra={"order": reference})
+            report.errors.append(f"{reference}: holds not released ({error})")
+        else:
+            report.holds_released.append(reference)

@@ -321,3 +321,32 @@ def test_a_retry_still_failing_makes_the_run_fail(stripe_server, stripe_down, mo
 def test_since_must_be_positive(db):
     with pytest.raises(CommandError, match="positive"):
         _reconcile("--since", "0")
+
+
+def test_holds_left_behind_by_a_taken_order_are_released(stripe_server, monkeypatch):
+    """A payment takes one piece from another shopper's checkout, a SEPA debit in progress
+    whose hold waits 14 days for the bank; that order's other piece is released after
+    commit. If the process stops right after the commit, nothing flags it: reconcile finds
+    the holds of orders that are no longer open and releases them."""
+    taken, other = _piece(), _piece()
+    first = _checkout(taken, shopper_id="s1")
+    Product.objects.filter(pk=taken.pk).update(held_until=None)  # the first hold lapsed
+    second = _checkout(taken, other, shopper_id="s2")
+    assert _pay(second.checkout_url, method="sepa_debit") == 303
+    second.refresh_from_db()
+    assert second.status == Order.Status.PROCESSING
+
+    with monkeypatch.context() as stopped:
+        stopped.setattr(services, "_after_commit", lambda fn, order_id: None)  # process gone
+        assert _pay(first.checkout_url) == 303
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (Order.Status.PAID, Order.Status.CANCELLED)
+    assert _status(other) == StockStatus.RESERVED  # by a cancelled order, for 14 days
+
+    _reconcile()
+
+    assert _status(other) == StockStatus.AVAILABLE
+    assert Product.objects.get(pk=other.pk).held_by is None
+    assert _status(taken) == StockStatus.SOLD

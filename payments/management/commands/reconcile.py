@@ -50,6 +50,11 @@ class Command(BaseCommand):
                 len(report.session_expiries_retried),
                 report.session_expiries_retried,
             ),
+            (
+                "Holds of closed orders released",
+                len(report.holds_released),
+                report.holds_released,
+            ),
             ("Sessions of no order of this shop", len(report.unknown_sessions), []),
             ("Errors", len(report.errors), report.errors),
         ]
