@@ -5,7 +5,7 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from cart.cart import SHOPPER_KEY, Cart
-from payments.models import OrderItem
+from payments.models import Order, OrderItem
 from products.models import Product, StockStatus
 
 
@@ -42,7 +42,8 @@ class CartSummary:
 def cart_summary(request: HttpRequest) -> CartSummary:
     """The cart's pieces with their current status, in the order they were added.
 
-    Pieces that no longer exist, or that this shopper has bought, leave the cart.
+    Pieces that no longer exist, that this shopper has bought, or that they are paying by a
+    delayed method (a SEPA debit waiting for the bank holds them), leave the cart.
     """
     cart = Cart(request.session)
     shopper = request.session.get(SHOPPER_KEY)
@@ -50,8 +51,15 @@ def cart_summary(request: HttpRequest) -> CartSummary:
         p.pk: p
         for p in Product.objects.with_status()
         .filter(pk__in=cart.product_ids)
-        .annotate(holder=F("held_by__shopper_id"))
+        .annotate(holder=F("held_by__shopper_id"), holder_status=F("held_by__status"))
     }
+    paying = [
+        pk
+        for pk, p in products.items()
+        if shopper and p.holder == shopper and p.holder_status == Order.Status.PROCESSING
+    ]
+    for pk in paying:
+        del products[pk]
     sold_ids = [pk for pk, p in products.items() if p.status == StockStatus.SOLD]
     if sold_ids and shopper:
         bought = OrderItem.objects.filter(

@@ -389,3 +389,31 @@ def test_two_first_clicks_at_once_are_the_same_shopper(stripe_server, make_produ
     assert first["Location"] == second["Location"]
     assert Order.objects.count() == 1
     assert client.session["cart"] == [piece.pk]
+
+
+def test_a_piece_paid_by_a_delayed_method_leaves_the_cart(stripe_server, make_product):
+    """The shopper pays a piece by SEPA debit (the order waits for the bank, the piece held
+    for them), then goes on shopping: the cart no longer offers that piece, like a bought
+    one, so the next Commander orders the new piece instead of being refused because
+    "another client" is buying the first."""
+    from payments.offline.testing import submit_hosted_page
+
+    vase, lampe = make_product(name="Vase bleu"), make_product(name="Lampe")
+    client = cart_client(vase)
+    commander(client)
+    paying = Order.objects.get()
+    assert submit_hosted_page(paying.checkout_url, method="sepa_debit").status_code == 303
+    client.post(reverse("cart:add", args=[lampe.pk]))
+
+    page = client.get(reverse("cart:detail")).content.decode()
+    response = commander(client)
+
+    assert f'data-product-id="{vase.pk}"' not in page
+    assert f'data-product-id="{lampe.pk}"' in page
+    assert response.status_code == 303
+    order = Order.objects.exclude(pk=paying.pk).get()
+    assert list(order.items.values_list("product_id", flat=True)) == [lampe.pk]
+    paying.refresh_from_db()
+    assert paying.status == Order.Status.PROCESSING
+    vase.refresh_from_db()
+    assert vase.held_by_id == paying.pk
