@@ -3,7 +3,8 @@
 Stripe retries a webhook for three days, but an endpoint down for longer, a
 secret rotated wrongly or a bug can still lose an event. `reconcile` lists the
 recent Checkout Sessions and hands any paid or expired one whose order does not
-show it yet to `services.apply_checkout_session`, the webhook's own service;
+show it yet to `services.apply_checkout_session`, the webhook's own service (and a
+delayed payment that failed to `services.apply_async_payment_failed`);
 then it sends again the refunds and session expiries flagged on orders
 (`refund_pending`, `session_expiry_pending`), and releases the holds still kept
 by orders that are no longer open (a payment took one of their pieces and the
@@ -27,6 +28,9 @@ from products.models import Product
 logger = logging.getLogger(__name__)
 
 PAID_SESSION_STATUSES = ("paid", "no_payment_required")
+# A completed, unpaid session whose PaymentIntent is back to one of these: the bank
+# refused the delayed payment (`checkout.session.async_payment_failed`).
+FAILED_INTENT_STATUSES = ("requires_payment_method", "canceled")
 # What an order already shows once a session's news has reached it.
 SETTLED_BY_PAYMENT = (Order.Status.PAID, Order.Status.REFUNDED)
 
@@ -39,6 +43,7 @@ class ReconcileReport:
     sessions_seen: int = 0
     payments_applied: list[str] = field(default_factory=list)
     processing_applied: list[str] = field(default_factory=list)
+    failures_applied: list[str] = field(default_factory=list)
     expiries_applied: list[str] = field(default_factory=list)
     refunds_retried: list[str] = field(default_factory=list)
     session_expiries_retried: list[str] = field(default_factory=list)
@@ -51,6 +56,7 @@ class ReconcileReport:
         return bool(
             self.payments_applied
             or self.processing_applied
+            or self.failures_applied
             or self.expiries_applied
             or self.refunds_retried
             or self.session_expiries_retried
@@ -108,12 +114,25 @@ def needs_applying(session: dict[str, Any], order: Order) -> bool:
     status = session.get("status")
     if status == "complete" and session.get("payment_status") in PAID_SESSION_STATUSES:
         return order.status not in SETTLED_BY_PAYMENT
+    if delayed_payment_failed(session):
+        return order.status in Order.OPEN_STATUSES
     if status == "complete":
         # Completed unpaid (a delayed method): the order waits for the bank as `processing`.
         return order.status == Order.Status.PENDING
     if status == "expired":
         return order.status in Order.OPEN_STATUSES
     return False
+
+
+def delayed_payment_failed(session: dict[str, Any]) -> bool:
+    """Whether the session completed unpaid and the bank has since refused the payment."""
+    intent = session.get("payment_intent")
+    return (
+        session.get("status") == "complete"
+        and session.get("payment_status") not in PAID_SESSION_STATUSES
+        and isinstance(intent, dict)
+        and intent.get("status") in FAILED_INTENT_STATUSES
+    )
 
 
 def _reconcile_session(
@@ -128,8 +147,13 @@ def _reconcile_session(
         return
     if not needs_applying(session, order):
         return
+    apply = (
+        services.apply_async_payment_failed
+        if delayed_payment_failed(session)
+        else services.apply_checkout_session
+    )
     try:
-        order, outcome = services.apply_checkout_session(session)
+        order, outcome = apply(session)
     except Exception as error:  # one bad session must not stop the others
         report.errors.append(f"{order.reference} ({session_id}): {error}")
         logger.exception(
@@ -146,6 +170,8 @@ def _reconcile_session(
         report.payments_applied.append(f"{order.reference} ({outcome})")
     elif outcome == "processing":
         report.processing_applied.append(order.reference)
+    elif outcome == f"released ({Order.Status.FAILED})":
+        report.failures_applied.append(order.reference)
     elif outcome.startswith("released"):
         report.expiries_applied.append(order.reference)
 

@@ -79,11 +79,12 @@ def retrieve_checkout_session(session_id: str) -> dict[str, Any]:
 
 
 def list_checkout_sessions(*, created_after: int) -> list[dict[str, Any]]:
-    """Every Checkout Session created since `created_after` (Unix seconds), newest first."""
+    """Every Checkout Session created since `created_after` (Unix seconds), newest first,
+    each with its PaymentIntent expanded (a delayed payment's outcome shows only there)."""
     page = _call(
         "list checkout sessions",
         _client().v1.checkout.sessions.list,
-        {"created": {"gte": created_after}, "limit": 100},
+        {"created": {"gte": created_after}, "limit": 100, "expand": ["data.payment_intent"]},
     )
     return [session.to_dict(recursive=True) for session in page.auto_paging_iter()]
 

@@ -350,3 +350,25 @@ def test_holds_left_behind_by_a_taken_order_are_released(stripe_server, monkeypa
     assert _status(other) == StockStatus.AVAILABLE
     assert Product.objects.get(pk=other.pk).held_by is None
     assert _status(taken) == StockStatus.SOLD
+
+
+def test_a_failed_delayed_payment_the_webhook_missed_releases_the_hold(webhook_lost):
+    """SEPA debit: the shop heard neither the completed session nor the bank's refusal.
+    Reconcile first makes the order `processing`; once the debit has failed, the next run
+    fails the order and gives the piece back, instead of holding it for 14 days."""
+    piece = _piece()
+    order = _checkout(piece)
+    assert _pay(order.checkout_url, method="sepa_debit") == 303
+    _reconcile()
+    order.refresh_from_db()
+    assert order.status == Order.Status.PROCESSING
+
+    assert _pay(order.checkout_url, "transfer_failed") == 303
+    output = _reconcile()
+
+    order.refresh_from_db()
+    assert order.status == Order.Status.FAILED
+    assert _status(piece) == StockStatus.AVAILABLE
+    assert f"Delayed payments refused by the bank: 1\n  - {order.reference}" in output
+    again = _reconcile()
+    assert "Nothing to reconcile." in again

@@ -43,6 +43,11 @@ class Command(BaseCommand):
                 len(report.processing_applied),
                 report.processing_applied,
             ),
+            (
+                "Delayed payments refused by the bank",
+                len(report.failures_applied),
+                report.failures_applied,
+            ),
             ("Expiries applied", len(report.expiries_applied), report.expiries_applied),
             ("Refunds retried", len(report.refunds_retried), report.refunds_retried),
             (
