@@ -120,7 +120,7 @@ def needs_applying(session: dict[str, Any], order: Order) -> bool:
         # Completed unpaid (a delayed method): the order waits for the bank as `processing`.
         return order.status == Order.Status.PENDING
     if status == "expired":
-        return order.status in Order.OPEN_STATUSES
+        return order.status == Order.Status.PENDING
     return False
 
 

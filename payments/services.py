@@ -356,12 +356,14 @@ def release_leftover_holds(order_id: int) -> None:
 
 
 def release_order(*, order_id: int, status: str) -> str:
-    """End an open order (`expired`, `failed`) and give its pieces back. Any other order
-    keeps its status: an `expired` after `paid`, or after the shopper cancelled, changes
-    nothing."""
+    """End an open order (`expired`, `failed`) and give its pieces back. An expiry ends only
+    a pending order: a `processing` one has completed its session and waits for the bank's
+    answer. Any other order keeps its status: an `expired` after `paid`, or after the
+    shopper cancelled, changes nothing."""
+    ends = Order.OPEN_STATUSES if status == Order.Status.FAILED else (Order.Status.PENDING,)
     with transaction.atomic():
         order, products, _ = _lock_order(order_id)
-        if order.status not in Order.OPEN_STATUSES:
+        if order.status not in ends:
             return f"unchanged ({order.status})"
         stock.release_holds(products, order_id=order.pk)
         order.status = status

@@ -536,6 +536,25 @@ def test_delayed_payment_processing_then_succeeded(
     assert status_of(piece) == StockStatus.SOLD
 
 
+def test_an_expiry_does_not_end_a_delayed_payment_in_progress(
+    order, piece, stripe_session, signed_event, post_webhook
+):
+    """Once a SEPA debit has completed the session, the order is `processing` and its hold
+    waits for the bank's answer, succeeded or failed (SPEC §7): an `expired` naming it (a
+    session that completed cannot expire) changes nothing."""
+    unpaid = stripe_session(order, payment_status="unpaid")
+    post_webhook(*signed_event("checkout.session.completed", unpaid))
+    state = snapshot()
+
+    expired = stripe_session(order, status="expired", payment_status="unpaid")
+    response = post_webhook(*signed_event("checkout.session.expired", expired))
+
+    assert response.status_code == 200
+    assert response.json()["detail"] == "unchanged (processing)"
+    assert snapshot() == state
+    assert status_of(piece) == StockStatus.RESERVED
+
+
 def test_delayed_payment_failed_releases_the_holds(
     order, piece, stripe_session, signed_event, post_webhook
 ):
