@@ -5,7 +5,8 @@ secret rotated wrongly or a bug can still lose an event. `reconcile` lists the
 recent Checkout Sessions and hands any paid or expired one whose order does not
 show it yet to `services.apply_checkout_session`, the webhook's own service (and a
 delayed payment that failed to `services.apply_async_payment_failed`);
-then it sends again the refunds and session expiries flagged on orders
+an open session whose order never learnt of it (Stripe's answer to its creation was
+lost) is expired; then it sends again the refunds and session expiries flagged on orders
 (`refund_pending`, `session_expiry_pending`), and releases the holds still kept
 by orders that are no longer open (a payment took one of their pieces and the
 process stopped before the others were released). Every step is idempotent, so
@@ -45,6 +46,7 @@ class ReconcileReport:
     processing_applied: list[str] = field(default_factory=list)
     failures_applied: list[str] = field(default_factory=list)
     expiries_applied: list[str] = field(default_factory=list)
+    lost_sessions_expired: list[str] = field(default_factory=list)
     refunds_retried: list[str] = field(default_factory=list)
     session_expiries_retried: list[str] = field(default_factory=list)
     holds_released: list[str] = field(default_factory=list)
@@ -58,6 +60,7 @@ class ReconcileReport:
             or self.processing_applied
             or self.failures_applied
             or self.expiries_applied
+            or self.lost_sessions_expired
             or self.refunds_retried
             or self.session_expiries_retried
             or self.holds_released
@@ -121,6 +124,9 @@ def needs_applying(session: dict[str, Any], order: Order) -> bool:
         return order.status == Order.Status.PENDING
     if status == "expired":
         return order.status == Order.Status.PENDING
+    if status == "open":
+        # Stripe created it, but its answer never reached the shop, which gave the order up.
+        return order.status != Order.Status.PENDING and not order.stripe_session_id
     return False
 
 
@@ -147,11 +153,12 @@ def _reconcile_session(
         return
     if not needs_applying(session, order):
         return
-    apply = (
-        services.apply_async_payment_failed
-        if delayed_payment_failed(session)
-        else services.apply_checkout_session
-    )
+    if delayed_payment_failed(session):
+        apply = services.apply_async_payment_failed
+    elif session.get("status") == "open":
+        apply = services.expire_lost_session
+    else:
+        apply = services.apply_checkout_session
     try:
         order, outcome = apply(session)
     except Exception as error:  # one bad session must not stop the others
@@ -174,6 +181,8 @@ def _reconcile_session(
         report.failures_applied.append(order.reference)
     elif outcome.startswith("released"):
         report.expiries_applied.append(order.reference)
+    elif outcome == "lost session expired":
+        report.lost_sessions_expired.append(order.reference)
 
 
 def _retry_pending_calls(report: ReconcileReport) -> None:

@@ -608,6 +608,23 @@ def apply_payment_intent_succeeded(intent: dict[str, Any]) -> tuple[Order, str]:
     return mark_order_paid(Payment.from_payment_intent(intent))
 
 
+def expire_lost_session(session: dict[str, Any]) -> tuple[Order, str]:
+    """An open session whose order gave up without knowing it: Stripe created it but its
+    answer never reached the shop, which failed the order and released its pieces (or the
+    shopper moved on). Record it on the order and expire it, so that nobody pays for pieces
+    the order no longer holds."""
+    order = find_order(reference=order_reference_of(session), session_id=session.get("id") or "")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status == Order.Status.PENDING or order.stripe_session_id:
+            return order, f"unchanged ({order.status})"
+        order.stripe_session_id = session["id"]
+        order.session_expiry_pending = True
+        order.save(update_fields=["stripe_session_id", "session_expiry_pending", "updated_at"])
+        _after_commit(expire_session_now, order.pk)
+    return order, "lost session expired"
+
+
 def sync_checkout_session(order: Order) -> Order:
     """Ask Stripe for the order's session and apply it (thank-you page: show the result
     sooner than the webhook). Stripe being down only means the page says "en cours"."""

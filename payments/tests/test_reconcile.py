@@ -372,3 +372,36 @@ def test_a_failed_delayed_payment_the_webhook_missed_releases_the_hold(webhook_l
     assert f"Delayed payments refused by the bank: 1\n  - {order.reference}" in output
     again = _reconcile()
     assert "Nothing to reconcile." in again
+
+
+def test_a_session_whose_creation_answer_was_lost_is_expired(stripe_server, monkeypatch):
+    """Stripe created the session but its answer never reached the shop (every try timed
+    out): the order failed and its piece went back on sale, yet the session is open and
+    payable. Reconcile finds it by the order's reference and expires it. (Had it been paid
+    meanwhile, the payment would have been applied like any other.)"""
+    piece = _piece()
+    create = stripe_client.create_checkout_session
+    created: list[stripe_client.CheckoutSession] = []
+
+    def answer_lost(params, *, idempotency_key):
+        created.append(create(params, idempotency_key=idempotency_key))
+        raise stripe_client.StripeUnavailable("create checkout session: read timed out")
+
+    with monkeypatch.context() as lost:
+        lost.setattr(stripe_client, "create_checkout_session", answer_lost)
+        with pytest.raises(services.CheckoutError):
+            _checkout(piece)
+    order = Order.objects.get()
+    assert order.status == Order.Status.FAILED
+    assert _status(piece) == StockStatus.AVAILABLE
+    [session] = created
+    assert stripe_client.retrieve_checkout_session(session.id)["status"] == "open"
+
+    output = _reconcile()
+
+    assert stripe_client.retrieve_checkout_session(session.id)["status"] == "expired"
+    order.refresh_from_db()
+    assert (order.status, order.stripe_session_id) == (Order.Status.FAILED, session.id)
+    assert not order.session_expiry_pending
+    assert f"Lost sessions expired: 1\n  - {order.reference}" in output
+    assert "Nothing to reconcile." in _reconcile()

@@ -49,6 +49,11 @@ class Command(BaseCommand):
                 report.failures_applied,
             ),
             ("Expiries applied", len(report.expiries_applied), report.expiries_applied),
+            (
+                "Lost sessions expired",
+                len(report.lost_sessions_expired),
+                report.lost_sessions_expired,
+            ),
             ("Refunds retried", len(report.refunds_retried), report.refunds_retried),
             (
                 "Session expiries retried",
