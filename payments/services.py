@@ -537,11 +537,7 @@ def refund_now(order_id: int) -> bool:
     if not order.refund_pending:
         return True
     try:
-        refund_id = stripe_client.refund_payment(
-            order.stripe_payment_intent_id,
-            idempotency_key=f"order-{order.reference}-refund",
-            metadata={"order_id": order.reference, "reason": order.refund_reason},
-        )
+        refund_id = _refund_once(order)
     except stripe_client.StripeUnavailable as error:
         _note_error(order, f"refund: {error}")
         logger.error("Refund not sent, reconcile will retry", extra={"order": order.reference})
@@ -555,6 +551,22 @@ def refund_now(order_id: int) -> bool:
     )
     logger.info("Refund sent: %s", refund_id, extra={"order": order.reference})
     return True
+
+
+def _refund_once(order: Order) -> str:
+    """Refund the order's payment; a payment Stripe says is already refunded (from the
+    dashboard, say) counts as done, with that refund's id."""
+    try:
+        return stripe_client.refund_payment(
+            order.stripe_payment_intent_id,
+            idempotency_key=f"order-{order.reference}-refund",
+            metadata={"order_id": order.reference, "reason": order.refund_reason},
+        )
+    except stripe_client.StripeRejected:
+        existing = stripe_client.refunded_by(order.stripe_payment_intent_id)
+        if existing is None:
+            raise
+        return existing
 
 
 def expire_session_now(order_id: int) -> bool:

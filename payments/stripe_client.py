@@ -109,6 +109,16 @@ def refund_payment(payment_intent: str, *, idempotency_key: str, metadata: dict[
     return refund.id
 
 
+def refunded_by(payment_intent: str) -> str | None:
+    """The id of a succeeded refund of this PaymentIntent, if there is one (made by the
+    shop earlier, or by the owner in Stripe's dashboard)."""
+    page = _call("list refunds", _client().v1.refunds.list, {"payment_intent": payment_intent})
+    for refund in page.auto_paging_iter():
+        if refund.status in ("succeeded", "pending"):
+            return refund.id
+    return None
+
+
 def verify_webhook(payload: bytes, signature: str) -> dict[str, Any]:
     """Check `Stripe-Signature` over the raw body (tolerance 300 s, any `v1` may match).
 

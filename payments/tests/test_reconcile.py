@@ -221,6 +221,27 @@ def test_a_refund_that_failed_is_retried_and_cleared(stripe_server, stripe_down)
     assert Refund.objects.count() == 1
 
 
+def test_a_refund_the_owner_already_made_in_stripe_counts_as_sent(stripe_server, stripe_down):
+    """Stripe refuses a second refund of a refunded payment: the shop finds the one made in
+    the dashboard, records it and stops retrying, instead of failing every run."""
+    order = _checkout(_piece())
+    _pay(order.checkout_url)
+    stripe_down.off()
+    services.refund_paid_order(order_id=order.pk, put_back_on_sale=False)
+    stripe_down.on()
+    order.refresh_from_db()
+    by_owner = stripe_client.refund_payment(
+        order.stripe_payment_intent_id, idempotency_key="dashboard-1", metadata={}
+    )
+
+    output = _reconcile()
+
+    order.refresh_from_db()
+    assert (order.refund_pending, order.stripe_refund_id) == (False, by_owner)
+    assert "Refunds retried: 1" in output
+    assert Refund.objects.count() == 1
+
+
 def test_a_session_expiry_that_failed_is_retried(stripe_server, stripe_down):
     """The shopper cancelled while Stripe was down: reconcile closes the session on
     Stripe's side, so nobody can pay for pieces the shop has given back."""
