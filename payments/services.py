@@ -253,12 +253,17 @@ def _unavailable_message(unavailable: list[Product], missing: set[int]) -> str:
     reserved = [p.name for p in unavailable if p.status == StockStatus.RESERVED]
     parts = []
     if sold:
-        parts.append(f"{_names(sold)} vient d'être vendue")
+        verb = "vient d'être vendue" if len(sold) == 1 else "viennent d'être vendues"
+        parts.append(f"{_names(sold)} {verb}")
     if reserved:
-        parts.append(f"{_names(reserved)} est en cours d'achat par un autre client")
+        verb = "est" if len(reserved) == 1 else "sont"
+        parts.append(f"{_names(reserved)} {verb} en cours d'achat par un autre client")
     if missing:
         parts.append("une pièce de votre panier n'est plus au catalogue")
-    return "Désolé : " + " ; ".join(parts) + ". Elle a été retirée de votre panier."
+    removed = (
+        "Elle a été retirée" if len(unavailable) + len(missing) == 1 else "Elles ont été retirées"
+    )
+    return f"Désolé : {' ; '.join(parts)}. {removed} de votre panier."
 
 
 def _names(names: list[str]) -> str:

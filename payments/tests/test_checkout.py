@@ -417,3 +417,16 @@ def test_a_piece_paid_by_a_delayed_method_leaves_the_cart(stripe_server, make_pr
     assert paying.status == Order.Status.PROCESSING
     vase.refresh_from_db()
     assert vase.held_by_id == paying.pk
+
+
+def test_several_unavailable_pieces_are_named_in_one_french_sentence(make_product):
+    """The message agrees in number with the pieces it names."""
+    vase, lampe, miroir = (make_product(name=n) for n in ("Vase", "Lampe", "Miroir"))
+    Product.objects.filter(pk__in=[vase.pk, lampe.pk]).update(in_stock=False)
+    with pytest.raises(services.CheckoutError) as refused:
+        services.start_checkout(product_ids=[vase.pk, lampe.pk, miroir.pk], shopper_id="s")
+    assert refused.value.message == (
+        "Désolé : « Vase », « Lampe » viennent d'être vendues. "
+        "Elles ont été retirées de votre panier."
+    )
+    assert {p.pk for p in refused.value.unavailable} == {vase.pk, lampe.pk}
