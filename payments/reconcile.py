@@ -116,6 +116,9 @@ def needs_applying(session: dict[str, Any], order: Order) -> bool:
     """Whether the order does not show yet what the session says."""
     status = session.get("status")
     if status == "complete" and session.get("payment_status") in PAID_SESSION_STATUSES:
+        if order.status == Order.Status.REFUNDED and not order.stripe_payment_intent_id:
+            # Refunded before the payment's id was known: the session supplies it.
+            return bool(session.get("payment_intent"))
         return order.status not in SETTLED_BY_PAYMENT
     if delayed_payment_failed(session):
         return order.status in Order.OPEN_STATUSES

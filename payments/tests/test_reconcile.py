@@ -242,6 +242,25 @@ def test_a_refund_the_owner_already_made_in_stripe_counts_as_sent(stripe_server,
     assert Refund.objects.count() == 1
 
 
+def test_a_refund_decided_without_the_payment_id_is_sent_from_the_session(webhook_lost):
+    """A conflict found from an event that named no PaymentIntent left nothing to refund
+    with; the paid session reconcile lists names it, and the refund goes out."""
+    order = _checkout(_piece())
+    _pay(order.checkout_url)
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.REFUNDED, refund_reason=Order.RefundReason.CONFLICT
+    )
+
+    _reconcile()
+
+    order.refresh_from_db()
+    refund = Refund.objects.get()
+    assert order.stripe_payment_intent_id == refund.payment_intent.stripe_id
+    assert (order.refund_pending, order.stripe_refund_id) == (False, refund.stripe_id)
+    _reconcile()
+    assert Refund.objects.count() == 1
+
+
 def test_a_session_expiry_that_failed_is_retried(stripe_server, stripe_down):
     """The shopper cancelled while Stripe was down: reconcile closes the session on
     Stripe's side, so nobody can pay for pieces the shop has given back."""
