@@ -405,12 +405,7 @@ def retry_pending_stripe_calls(orders: QuerySet[Order]) -> tuple[list[str], list
     first fails. Returns (references done, references still pending)."""
     done, failed = [], []
     for order in orders.filter(STRIPE_CALL_PENDING).order_by("pk"):
-        sent = []
-        if order.refund_pending:
-            sent.append(services.refund_now(order.pk))
-        if order.session_expiry_pending:
-            sent.append(services.expire_session_now(order.pk))
-        (done if all(sent) else failed).append(order.reference)
+        (done if services.send_pending_stripe_calls(order.pk) else failed).append(order.reference)
     return done, failed
 
 

@@ -595,6 +595,13 @@ def expire_session_now(order_id: int) -> bool:
     return True
 
 
+def send_pending_stripe_calls(order_id: int) -> bool:
+    """Send the refund and the session expiry still flagged on an order, both even if the
+    first fails. True once neither is pending."""
+    sent = [refund_now(order_id), expire_session_now(order_id)]
+    return all(sent)
+
+
 def _note_error(order: Order, error: str) -> None:
     Order.objects.filter(pk=order.pk).update(last_error=error[:2000], updated_at=timezone.now())
 
