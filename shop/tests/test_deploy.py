@@ -50,33 +50,29 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a process of the project with this environment, its output captured."""
     return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        argv, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False
     )
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run([sys.executable, "-c", code], env)
 
 
 LOAD_SETTINGS = "import django; django.setup(); from django.conf import settings; "
 
 
+def check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`manage.py check --deploy --fail-level WARNING` in a process with this environment."""
+    return run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+
+
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     """`manage.py check --deploy --fail-level WARNING` passes: HTTPS, HSTS, secure cookies,
     a strong SECRET_KEY, DEBUG off. The one silenced check is HSTS preload (W021)."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = check_deploy(production_env(tmp_path))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (1 silenced)" in result.stdout
@@ -84,15 +80,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 
 def test_check_deploy_silences_nothing_once_preload_is_chosen(tmp_path):
     """With SECURE_HSTS_PRELOAD on, no check is silenced at all and the check still passes."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_env(tmp_path, SECURE_HSTS_PRELOAD="true"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = check_deploy(production_env(tmp_path, SECURE_HSTS_PRELOAD="true"))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)" in result.stdout
@@ -100,15 +88,7 @@ def test_check_deploy_silences_nothing_once_preload_is_chosen(tmp_path):
 
 def test_check_deploy_fails_when_https_is_switched_off(tmp_path):
     """The check is not vacuous: without the HTTPS redirect it fails."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_env(tmp_path, SECURE_SSL_REDIRECT="false"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = check_deploy(production_env(tmp_path, SECURE_SSL_REDIRECT="false"))
 
     assert result.returncode != 0
     assert "security.W008" in result.stderr + result.stdout
