@@ -13,17 +13,14 @@ query count of each page. Exits 1 when a median is over its budget
 """
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
-from harness import configure, create_database, p95
+from harness import p95, throwaway_database
 
 # Budgets for the median, in milliseconds, on a developer's machine.
 BUDGET_MS = {"catalogue": 50.0, "product page": 30.0, "stock API": 15.0}
@@ -121,34 +118,25 @@ def report(results: list[Result], *, products: int, vendor: str) -> bool:
 
 def main() -> int:
     args = parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="boutique-bench-"))
-    try:
-        configure(workdir)
-        from django.db import connection
+    with throwaway_database("boutique-bench-") as vendor:
         from django.test import Client
 
-        destroy = create_database()
-        try:
-            ids = fill_catalogue(args.products)
-            client = Client(HTTP_HOST="127.0.0.1")
-            first_page = ",".join(str(pk) for pk in ids[-12:])
-            pages = [
-                ("catalogue", "/"),
-                ("catalogue p.2", "/?page=2"),
-                ("product page", f"/produits/piece-banc-essai-{args.products // 2}/"),
-                ("stock API", f"/api/products?ids={first_page}"),
-            ]
-            deadline = time.monotonic() + args.max_seconds
-            results = []
-            for left, (name, path) in zip(range(len(pages), 0, -1), pages, strict=True):
-                # Each page gets an equal share of the time still available.
-                share = max(0.0, deadline - time.monotonic()) / left
-                results.append(measure(client, name, path, args.requests, time.monotonic() + share))
-            ok = report(results, products=args.products, vendor=connection.vendor)
-        finally:
-            destroy()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        ids = fill_catalogue(args.products)
+        client = Client(HTTP_HOST="127.0.0.1")
+        first_page = ",".join(str(pk) for pk in ids[-12:])
+        pages = [
+            ("catalogue", "/"),
+            ("catalogue p.2", "/?page=2"),
+            ("product page", f"/produits/piece-banc-essai-{args.products // 2}/"),
+            ("stock API", f"/api/products?ids={first_page}"),
+        ]
+        deadline = time.monotonic() + args.max_seconds
+        results = []
+        for left, (name, path) in zip(range(len(pages), 0, -1), pages, strict=True):
+            # Each page gets an equal share of the time still available.
+            share = max(0.0, deadline - time.monotonic()) / left
+            results.append(measure(client, name, path, args.requests, time.monotonic() + share))
+        ok = report(results, products=args.products, vendor=vendor)
     return 0 if ok else 1
 
 

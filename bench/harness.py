@@ -3,9 +3,12 @@
 Scripts in bench/ run as `.venv/bin/python bench/<name>.py`; this module sits beside them.
 """
 
+import contextlib
 import os
+import shutil
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +38,25 @@ def create_database() -> Callable[[], None]:
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     return lambda: connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix: str) -> Iterator[str]:
+    """Set Django up on a fresh, migrated database for the block; destroy it (and the
+    temporary folder holding its files) afterwards. Yields the database vendor."""
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        configure(workdir)
+        from django.db import connection
+
+        destroy = create_database()
+        try:
+            yield connection.vendor
+        finally:
+            connection.close()
+            destroy()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def p95(values: list[float]) -> float:

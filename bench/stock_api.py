@@ -17,12 +17,10 @@ request runs other than one query, or when an answer has the wrong status.
 import argparse
 import http.client
 import os
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from harness import ROOT, configure, create_database, p95
+from harness import ROOT, p95, throwaway_database
 
 # Budgets for the median, in milliseconds, on a developer's machine.
 BUDGET_MS = {
@@ -235,32 +233,21 @@ def report(results: list[Result], *, ids: int, vendor: str) -> bool:
 
 def main() -> int:
     args = parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="boutique-bench-stock-"))
-    try:
-        configure(workdir)
-        from django.db import connection
-
-        destroy = create_database()
-        try:
-            ids = create_pieces(args.ids)
-            path = "/api/products?ids=" + ",".join(str(pk) for pk in ids)
-            deadline = time.monotonic() + args.max_seconds
-            share = args.max_seconds / (2 if args.http else 1)
-            results = list(measure_test_client(path, args.requests, time.monotonic() + share))
-            if args.http:
-                server = start_gunicorn(free_port())
-                try:
-                    port = int(server.args[server.args.index("--bind") + 1].rsplit(":", 1)[1])
-                    results += measure_http(port, path, args.requests, deadline)
-                finally:
-                    server.terminate()
-                    server.wait(timeout=10)
-            ok = report(results, ids=args.ids, vendor=connection.vendor)
-        finally:
-            connection.close()
-            destroy()
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with throwaway_database("boutique-bench-stock-") as vendor:
+        ids = create_pieces(args.ids)
+        path = "/api/products?ids=" + ",".join(str(pk) for pk in ids)
+        deadline = time.monotonic() + args.max_seconds
+        share = args.max_seconds / (2 if args.http else 1)
+        results = list(measure_test_client(path, args.requests, time.monotonic() + share))
+        if args.http:
+            server = start_gunicorn(free_port())
+            try:
+                port = int(server.args[server.args.index("--bind") + 1].rsplit(":", 1)[1])
+                results += measure_http(port, path, args.requests, deadline)
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+        ok = report(results, ids=args.ids, vendor=vendor)
     return 0 if ok else 1
 
 
