@@ -52,9 +52,6 @@ class Cart:
         """Drop ids that are not in `product_ids` (pieces deleted meanwhile)."""
         self._save([pk for pk in self.product_ids if pk in product_ids])
 
-    def clear(self) -> None:
-        self._save([])
-
     def _save(self, product_ids: list[int]) -> None:
         if product_ids != self.product_ids:
             self.session[self.SESSION_KEY] = product_ids

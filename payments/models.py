@@ -27,13 +27,6 @@ class Order(models.Model):
         AMOUNT_MISMATCH = "amount_mismatch", "Montant différent"
         ADMIN = "admin", "Remboursée par la boutique"
 
-    UNPAID_STATUSES = (
-        Status.PENDING,
-        Status.PROCESSING,
-        Status.EXPIRED,
-        Status.CANCELLED,
-        Status.FAILED,
-    )
     OPEN_STATUSES = (Status.PENDING, Status.PROCESSING)
 
     reference = models.CharField("référence", max_length=20, unique=True, default=new_reference)
