@@ -28,3 +28,6 @@ OWNER_EMAIL = "proprietaire@example.com"
 # source folders, instead of indexing a STATIC_ROOT that does not exist.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Live-server and race tests handle requests in short-lived threads: a connection kept
+# open for reuse would outlive its thread and keep the test database busy at teardown.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
