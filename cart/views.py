@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cart.cart import Cart
 from cart.selectors import cart_summary
 from products.models import Product, StockStatus
+from shop.ratelimits import cart_rate_limit
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
@@ -30,6 +31,7 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@cart_rate_limit
 def cart_add(request: HttpRequest, product_id: int) -> HttpResponse:
     product = get_object_or_404(Product.objects.with_status(), pk=product_id)
     if product.status == StockStatus.SOLD:
@@ -47,6 +49,7 @@ def cart_add(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @require_POST
+@cart_rate_limit
 def cart_remove(request: HttpRequest, product_id: int) -> HttpResponse:
     Cart(request.session).remove(product_id)
     messages.success(request, "La pièce a été retirée de votre panier.")

@@ -16,11 +16,13 @@ from django.views.decorators.http import require_GET, require_POST
 from cart.cart import Cart, shopper_id
 from payments import services, webhooks
 from payments.models import Order
+from shop.ratelimits import checkout_rate_limit
 
 logger = logging.getLogger(__name__)
 
 
 @require_POST
+@checkout_rate_limit
 def checkout_start(request: HttpRequest) -> HttpResponse:
     """ "Commander": hold the cart's pieces and send the shopper to Stripe Checkout."""
     cart = Cart(request.session)

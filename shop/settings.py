@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Turns a rate-limited request (django-ratelimit) into the French 429 page.
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -277,7 +279,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # django-axes: lock the admin login after repeated failures. Counted per (address, username):
-# an attacker cannot lock the owner out from another address. The client address is the
+# an attacker cannot lock the owner out from another address. The client address is read by
+# shop.client (SPEC §4), the same rule as the checkout limits and the rate limits: the
 # X-Forwarded-For entry appended by the platform's router (one proxy, as on Heroku or
 # Scalingo); set TRUSTED_PROXY_COUNT to the number of proxies that append to it, 0 when
 # gunicorn faces clients directly (X-Forwarded-For is then ignored, as it could be forged).
@@ -286,18 +289,22 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15
 AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "shop.client.client_address"
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0 if DEBUG else 1)
-if TRUSTED_PROXY_COUNT > 0:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
-    # django-ipware counts the proxies listed inside X-Forwarded-For; the last one is the
-    # peer gunicorn sees (REMOTE_ADDR), not listed.
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
-    AXES_IPWARE_PROXY_COUNT = None
-# A longer chain than expected (a client adding its own X-Forwarded-For) still yields the
-# address the proxy appended, instead of falling back to the proxy's own address.
-IPWARE_STRICT = False
+
+# Nobody can freeze the shop (docs/decisions/0006): a client address has at most
+# CHECKOUT_LIMIT_PER_CLIENT open checkouts (counted in the database), a checkout at most
+# CHECKOUT_MAX_PIECES pieces, and the POSTs a bot would hammer are rate-limited per client
+# address (django-ratelimit, counted in the default cache: per process with the local-memory
+# cache, shared with Redis). "N/m" means N requests a minute; empty turns a limit off.
+CHECKOUT_LIMIT_PER_CLIENT = env.int("CHECKOUT_LIMIT_PER_CLIENT", default=3)
+CHECKOUT_MAX_PIECES = env.int("CHECKOUT_MAX_PIECES", default=10)
+RATE_LIMIT_CART = env.str("RATE_LIMIT_CART", default="60/m")
+RATE_LIMIT_CHECKOUT = env.str("RATE_LIMIT_CHECKOUT", default="12/m")
+RATELIMIT_VIEW = "shop.views.too_many_requests"
+# A cache that does not answer lets requests through: the limits that protect the stock are
+# the database's, the rate limits only spare the server.
+RATELIMIT_FAIL_OPEN = True
 
 # Logging: readable lines in development, JSON lines in production, to stdout (shop/logs.py).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")

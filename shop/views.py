@@ -2,8 +2,11 @@ import logging
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from shop.client import client_address, truncated
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +23,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
         logger.exception("Health check: the database does not answer")
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """django-ratelimit's answer (RATELIMIT_VIEW): a French page, 429, retry in a minute."""
+    logger.warning(
+        "Rate limit reached",
+        extra={"client": truncated(client_address(request)), "path": request.path},
+    )
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "60"
+    return response

@@ -31,3 +31,6 @@ WHITENOISE_USE_FINDERS = True
 # Live-server and race tests handle requests in short-lived threads: a connection kept
 # open for reuse would outlive its thread and keep the test database busy at teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Every test client posts from 127.0.0.1 into one process-wide cache: the rate limits are on
+# only in the tests about them (shop/tests/test_ratelimits.py).
+RATELIMIT_ENABLE = False

@@ -127,7 +127,7 @@ def test_production_settings_as_loaded(tmp_path):
         "'static': settings.STORAGES['staticfiles']['BACKEND'],"
         "'media': settings.STORAGES['default']['BACKEND'],"
         "'formatter': settings.LOGGING['formatters']['default']['()'],"
-        "'axes_headers': settings.AXES_IPWARE_META_PRECEDENCE_ORDER,"
+        "'client_ip': settings.AXES_CLIENT_IP_CALLABLE, 'proxies': settings.TRUSTED_PROXY_COUNT,"
         "'offline': settings.STRIPE_OFFLINE,"
         "'backends': settings.AUTHENTICATION_BACKENDS}))"
     )
@@ -142,7 +142,8 @@ def test_production_settings_as_loaded(tmp_path):
     assert loaded["static"] == "whitenoise.storage.CompressedManifestStaticFilesStorage"
     assert loaded["media"] == "django.core.files.storage.FileSystemStorage"
     assert loaded["formatter"] == "shop.logs.JsonFormatter"
-    assert loaded["axes_headers"] == ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    assert loaded["client_ip"] == "shop.client.client_address"
+    assert loaded["proxies"] == 1
     assert loaded["offline"] is False
     assert loaded["backends"][0] == "axes.backends.AxesStandaloneBackend"
 

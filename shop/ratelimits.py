@@ -1,0 +1,43 @@
+"""Rate limits on the POSTs a bot would hammer: cart add/remove and Commander (SPEC §6).
+
+django-ratelimit counts requests per client address (shop.client, the same address as the
+login lockout and the checkout limits) in the default cache: one counter per process with
+the local-memory cache, one for all processes with Redis. Past its rate a view raises
+`Ratelimited`, which `RatelimitMiddleware` hands to `shop.views.too_many_requests` (429, in
+French). Never on the Stripe webhook (Stripe signs and retries it) nor on the stock API
+(every open tab polls it).
+"""
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest
+from django_ratelimit.decorators import ratelimit
+
+from shop.client import client_address, limit_key
+
+
+def client_key(group: str, request: HttpRequest) -> str:
+    """django-ratelimit's key: the client address (its /64 for IPv6)."""
+    return limit_key(client_address(request))
+
+
+def _rate_from(setting: str) -> Callable[[str, HttpRequest], str | None]:
+    """The rate, read from settings on each request ("60/m"; empty: no limit)."""
+
+    def rate(group: str, request: HttpRequest) -> str | None:
+        return getattr(settings, setting) or None
+
+    return rate
+
+
+def limit_posts(*, group: str, rate_setting: str) -> Callable:
+    """Decorate a view: POSTs beyond `settings.<rate_setting>` per client address get 429.
+    Views decorated with the same `group` share one counter."""
+    return ratelimit(
+        group=group, key=client_key, rate=_rate_from(rate_setting), method="POST", block=True
+    )
+
+
+cart_rate_limit = limit_posts(group="cart", rate_setting="RATE_LIMIT_CART")
+checkout_rate_limit = limit_posts(group="checkout", rate_setting="RATE_LIMIT_CHECKOUT")
