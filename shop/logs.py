@@ -12,6 +12,7 @@ This module imports nothing from Django: gunicorn.conf.py uses it before Django 
 import contextvars
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -117,19 +118,50 @@ class PlainFormatter(logging.Formatter):
         return line
 
 
+class QuietDisallowedHost(logging.Filter):
+    """A request for a host outside ALLOWED_HOSTS (bots scanning addresses) is answered 400
+    and logged as one WARNING line, without the traceback Django attaches at ERROR: it is
+    noise to read, not an error to be alerted about."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno = logging.WARNING
+        record.levelname = logging.getLevelName(logging.WARNING)
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return logging.getLogger(record.name).isEnabledFor(logging.WARNING)
+
+
+def running_management_command(argv: list[str]) -> bool:
+    """Whether this process is `manage.py <command>` (or django-admin, python -m django)."""
+    if not argv:
+        return False
+    program = Path(argv[0])
+    return program.name in {"manage.py", "django-admin"} or program.parts[-2:] == (
+        "django",
+        "__main__.py",
+    )
+
+
 def _iso_time(record: logging.LogRecord) -> str:
     # UTC: Django sets the process's time zone (TIME_ZONE) in workers, not in gunicorn's master.
     return datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds")
 
 
-def build_logging_config(*, log_format: str, level: str = "INFO") -> dict[str, Any]:
+def build_logging_config(
+    *, log_format: str, level: str = "INFO", stream: str = "stdout"
+) -> dict[str, Any]:
     """The `logging.config.dictConfig` dictionary for Django (LOGGING) and gunicorn.
 
-    Everything goes to stdout, where a Procfile platform collects it. gunicorn's loggers are
+    Everything goes to one stream: stdout for the web processes, where a Procfile platform
+    collects it; stderr for management commands (`stream="stderr"`), whose stdout is their
+    output (`manage.py dumpdata > backup.json` must stay valid JSON). gunicorn's loggers are
     configured here too, so its access and error lines share the format.
     """
     if log_format not in {"json", "plain"}:
         raise ValueError(f"LOG_FORMAT must be 'json' or 'plain', not {log_format!r}")
+    if stream not in {"stdout", "stderr"}:
+        raise ValueError(f"the log stream is 'stdout' or 'stderr', not {stream!r}")
     formatter = "shop.logs.JsonFormatter" if log_format == "json" else "shop.logs.PlainFormatter"
     level = level.upper()
     return {
@@ -138,31 +170,33 @@ def build_logging_config(*, log_format: str, level: str = "INFO") -> dict[str, A
         "filters": {
             "request_id": {"()": "shop.logs.RequestIdFilter"},
             "gunicorn_access": {"()": "shop.logs.GunicornAccessFilter"},
+            "quiet_disallowed_host": {"()": "shop.logs.QuietDisallowedHost"},
         },
         "formatters": {"default": {"()": formatter}},
         "handlers": {
-            "stdout": {
+            "console": {
                 "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
+                "stream": f"ext://sys.{stream}",
                 "formatter": "default",
                 "filters": ["request_id"],
             },
             "access": {
                 "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
+                "stream": f"ext://sys.{stream}",
                 "formatter": "default",
                 "filters": ["gunicorn_access"],
             },
         },
-        "root": {"handlers": ["stdout"], "level": level},
+        "root": {"handlers": ["console"], "level": level},
         "loggers": {
             # Django's own handlers (console only with DEBUG, mail to ADMINS) are replaced:
-            # everything reaches the one stdout handler through the root logger.
+            # everything reaches the one console handler through the root logger.
             "django": {"handlers": [], "level": level, "propagate": True},
-            "django.server": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
+            "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "django.security.DisallowedHost": {"filters": ["quiet_disallowed_host"]},
             # django-axes announces itself at every start, management commands included.
             "axes.apps": {"level": "WARNING"},
-            "gunicorn.error": {"handlers": ["stdout"], "level": level, "propagate": False},
+            "gunicorn.error": {"handlers": ["console"], "level": level, "propagate": False},
             "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
         },
     }

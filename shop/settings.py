@@ -5,6 +5,7 @@ environment, never by a second settings file. Tests use `shop.tests.settings`,
 which sets test values in the environment and then imports this module.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from shop.csp import admin_inline_style_hashes
-from shop.logs import build_logging_config
+from shop.logs import build_logging_config, running_management_command
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -306,7 +307,12 @@ RATELIMIT_VIEW = "shop.views.too_many_requests"
 # the database's, the rate limits only spare the server.
 RATELIMIT_FAIL_OPEN = True
 
-# Logging: readable lines in development, JSON lines in production, to stdout (shop/logs.py).
+# Logging: readable lines in development, JSON lines in production (shop/logs.py); to stdout,
+# except in management commands, whose stdout is their output (`dumpdata > backup.json`).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = build_logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+LOGGING = build_logging_config(
+    log_format=LOG_FORMAT,
+    level=LOG_LEVEL,
+    stream="stderr" if running_management_command(sys.argv) else "stdout",
+)

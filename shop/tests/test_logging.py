@@ -4,12 +4,14 @@ import io
 import json
 import logging
 import logging.config
+import sys
 
 import pytest
 from django.conf import settings
 from django.test import Client
 
-from shop.logs import build_logging_config
+from shop.logs import build_logging_config, running_management_command
+from shop.tests.test_deploy import production_env, run
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def log_lines():
 
     def configure(log_format: str):
         config = build_logging_config(log_format=log_format)
-        config["handlers"]["stdout"]["stream"] = buffer
+        config["handlers"]["console"]["stream"] = buffer
         logging.config.dictConfig(config)
         return lambda: [line for line in buffer.getvalue().splitlines() if line.strip()]
 
@@ -111,3 +113,66 @@ def test_an_unknown_log_format_is_refused():
     """A typo in LOG_FORMAT stops start-up instead of silently logging another way."""
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         build_logging_config(log_format="xml")
+
+
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_a_host_outside_allowed_hosts_is_one_warning_line_without_traceback(
+    client, db, log_lines, log_format
+):
+    """Bots asking for other host names get 400 and leave one WARNING line, not an ERROR
+    with a traceback that would flood the logs and the alerts."""
+    lines = log_lines(log_format)
+
+    response = client.get("/", headers={"Host": "scanner.example"})
+
+    assert response.status_code == 400
+    output = lines()
+    assert len(output) == 1, output
+    assert "Traceback" not in "\n".join(output)
+    if log_format == "json":
+        record = json.loads(output[0])
+        assert record["level"] == "WARNING"
+        assert record["name"] == "django.security.DisallowedHost"
+        assert "exc_info" not in record
+        assert "scanner.example" in record["message"]
+    else:
+        assert " WARNING django.security.DisallowedHost " in output[0]
+        assert "Invalid HTTP_HOST header: 'scanner.example'" in output[0]
+
+
+def test_other_security_errors_keep_their_level(log_lines):
+    """Only the host check is quietened: other suspicious operations stay errors."""
+    lines = log_lines("plain")
+
+    logging.getLogger("django.security.SuspiciousSession").error("Session data corrupted")
+
+    assert " ERROR django.security.SuspiciousSession " in lines()[-1]
+
+
+def test_dumpdata_output_stays_valid_json_with_logging_on(tmp_path):
+    """Management commands log to stderr: `manage.py dumpdata > backup.json` gives JSON even
+    with every SQL query logged (DEBUG, LOG_LEVEL=DEBUG), and the logs are on stderr."""
+    env = production_env(
+        tmp_path, DEBUG="true", LOG_LEVEL="DEBUG", LOG_FORMAT="json", SECURE_SSL_REDIRECT="false"
+    )
+    migrate = run([sys.executable, "manage.py", "migrate", "--noinput"], env)
+    assert migrate.returncode == 0, migrate.stderr
+
+    dump = run([sys.executable, "manage.py", "dumpdata", "contenttypes"], env)
+
+    assert dump.returncode == 0, dump.stderr
+    data = json.loads(dump.stdout)
+    assert {"app_label": "products", "model": "product"} in [row["fields"] for row in data]
+    logged = [json.loads(line) for line in dump.stderr.splitlines() if line.startswith("{")]
+    assert any(r["name"] == "django.db.backends" and "SELECT" in r["message"] for r in logged)
+
+
+def test_web_processes_log_to_stdout():
+    """gunicorn and tests log to stdout, where a Procfile platform collects them."""
+    assert not running_management_command(["/app/.venv/bin/gunicorn", "shop.wsgi"])
+    assert running_management_command(["manage.py", "dumpdata"])
+    assert running_management_command(["/usr/bin/django-admin", "dumpdata"])
+    assert running_management_command(["/venv/lib/python3.11/site-packages/django/__main__.py"])
+    assert build_logging_config(log_format="json")["handlers"]["console"]["stream"] == (
+        "ext://sys.stdout"
+    )
