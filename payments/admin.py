@@ -21,7 +21,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from payments import services, webhooks
+from payments import limits, services, webhooks
 from payments.models import Order, OrderItem, StripeEvent
 from products.templatetags.money import euros
 
@@ -206,6 +206,7 @@ class OrderAdmin(ServiceWrittenAdmin):
         "paid_at",
         "refund_reason",
         "stripe_call_pending",
+        "client_open_checkouts",
     ]
     list_filter = [
         "status",
@@ -264,6 +265,25 @@ class OrderAdmin(ServiceWrittenAdmin):
         if obj is not None:
             return False
         return super().has_change_permission(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
+        # One subquery per page, not one query per row.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(client_open_checkouts=limits.open_checkouts_of_same_client())
+        )
+
+    @admin.display(description="paiements ouverts du client")
+    def client_open_checkouts(self, order: Order) -> str:
+        """For an open checkout: how many its client address has open now, of the limit."""
+        count = getattr(order, "client_open_checkouts", None)
+        if order.status not in Order.OPEN_STATUSES or not order.client_hash or not count:
+            return "—"
+        limit = settings.CHECKOUT_LIMIT_PER_CLIENT
+        if limit > 0 and count >= limit:
+            return format_html('<span class="client-limit-reached">{} / {}</span>', count, limit)
+        return f"{count} / {limit}" if limit > 0 else str(count)
 
     @admin.display(description="statut", ordering="status")
     def status_badge(self, order: Order) -> str:

@@ -42,6 +42,11 @@ class Order(models.Model):
     # An anonymous random id kept in the shopper's session (cart.cart.shopper_id): it
     # recognises their own checkout without storing the session key itself.
     shopper_id = models.CharField("client (anonyme)", max_length=40, blank=True, db_index=True)
+    # A keyed hash (HMAC with SECRET_KEY) of the client address, never the address itself:
+    # open checkouts are counted per client across processes (payments.limits).
+    client_hash = models.CharField(
+        "empreinte de l'adresse du client", max_length=64, blank=True, db_index=True
+    )
     stripe_session_id = models.CharField(
         "Checkout Session", max_length=255, unique=True, null=True, blank=True
     )

@@ -1,6 +1,7 @@
 """Order life cycle (SPEC §7): checkout, payment, release, refund.
 
-Lock order, everywhere: products by ascending id, then orders by ascending id.
+Lock order, everywhere: products by ascending id, then orders by ascending id. Commander's
+first transaction takes the client's lock before them (payments.limits).
 Each transition reads without locks to learn the ids, locks, then re-checks
 under the lock. No call to Stripe is made while a lock is held: calls that
 follow a decision (expire a session, refund) run after commit, flagged on the
@@ -23,7 +24,7 @@ from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import notifications, stripe_client
+from payments import limits, notifications, stripe_client
 from payments.models import Order, OrderItem
 from products import stock
 from products.models import Product, StockStatus
@@ -113,16 +114,22 @@ def _db_now_plus(delta: timedelta) -> ExpressionWrapper:
 # --- Checkout -------------------------------------------------------------------------------
 
 
-def start_checkout(*, product_ids: list[int], shopper_id: str) -> Order:
+def start_checkout(
+    *, product_ids: list[int], shopper_id: str, client_address: str | None = None
+) -> Order:
     """Hold the cart's pieces for a new order and open its Stripe Checkout Session.
 
     The same shopper (same session) with the same cart and a session still open, or
     being created by their other click, gets that order back; with a different cart,
-    their previous open order is cancelled first. Raises CheckoutError when a piece is
-    not available or Stripe fails.
+    their previous open order is cancelled first; only then are the client address's
+    open checkouts counted (SPEC §6). Raises CheckoutError when the cart is over
+    CHECKOUT_MAX_PIECES, a piece is not available or Stripe fails, and
+    limits.CheckoutLimitReached when the client address has its share of open checkouts.
     """
     if not product_ids:
         raise CheckoutError("Votre panier est vide.")
+    if refusal := limits.too_many_pieces(product_ids):
+        raise CheckoutError(refusal)
     previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
     if previous is not None:
         return previous
@@ -130,9 +137,12 @@ def start_checkout(*, product_ids: list[int], shopper_id: str) -> Order:
         if not (_session_being_created(stale) and _holds_exactly(stale, product_ids)):
             cancel_order(order_id=stale.pk)
 
+    client = limits.Client.from_address(client_address) if client_address else None
     try:
-        order = _create_order_and_hold(product_ids=product_ids, shopper_id=shopper_id)
-    except CheckoutError:
+        order = _create_order_and_hold(
+            product_ids=product_ids, shopper_id=shopper_id, client=client
+        )
+    except (CheckoutError, limits.CheckoutLimitReached):
         # A double click: the other request of this shopper may have won the pieces.
         previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
         if previous is not None:
@@ -228,7 +238,11 @@ def _session_being_created(order: Order) -> bool:
 
 
 @transaction.atomic
-def _create_order_and_hold(*, product_ids: list[int], shopper_id: str) -> Order:
+def _create_order_and_hold(
+    *, product_ids: list[int], shopper_id: str, client: limits.Client | None = None
+) -> Order:
+    if client is not None:
+        limits.check_open_checkouts(client)  # takes the client's lock, before the products'
     products = stock.lock_products(product_ids)
     missing = set(product_ids) - {p.pk for p in products}
     unavailable = [p for p in products if p.status != StockStatus.AVAILABLE]
@@ -238,6 +252,7 @@ def _create_order_and_hold(*, product_ids: list[int], shopper_id: str) -> Order:
         total=sum((p.price for p in products), Decimal("0.00")),
         currency=settings.SHOP_CURRENCY,
         shopper_id=shopper_id,
+        client_hash=client.hash if client is not None else "",
     )
     OrderItem.objects.bulk_create(
         OrderItem(order=order, product=p, name=p.name, price=p.price) for p in products

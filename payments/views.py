@@ -14,8 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from cart.cart import Cart, shopper_id
-from payments import services, webhooks
+from payments import limits, services, webhooks
 from payments.models import Order
+from shop.client import client_address
 from shop.ratelimits import checkout_rate_limit
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,12 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
     cart = Cart(request.session)
     try:
         order = services.start_checkout(
-            product_ids=cart.product_ids, shopper_id=shopper_id(request.session)
+            product_ids=cart.product_ids,
+            shopper_id=shopper_id(request.session),
+            client_address=client_address(request),
         )
+    except limits.CheckoutLimitReached as refusal:
+        return render(request, "payments/too_many_checkouts.html", {"refusal": refusal}, status=429)
     except services.CheckoutError as error:
         cart.remove(*(p.pk for p in error.unavailable))
         messages.error(request, error.message)

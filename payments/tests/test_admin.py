@@ -15,7 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import services
+from payments import limits, services
+from payments.admin import OrderAdmin
 from payments.models import Order, OrderItem, StripeEvent
 from payments.offline.models import Refund
 from payments.offline.testing import submit_hosted_page
@@ -638,3 +639,36 @@ def test_view_only_staff_cannot_post_the_reprocess_action(viewer_client, new_ord
 
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
+
+
+def test_open_checkouts_show_how_many_their_client_address_has_open(
+    owner_client, make_product, make_order, django_assert_max_num_queries
+):
+    """The owner sees, on each open checkout, its client address's open checkouts against
+    the limit (counted in the list's own query): closed orders and lapsed holds do not
+    count, and a client at the limit stands out."""
+    bot, shopper = limits.Client.from_address("81.2.69.142"), limits.Client.from_address("::1")
+    at_limit = [make_order(products=[make_product()], client_hash=bot.hash) for _ in range(3)]
+    make_order(products=[make_product()], client_hash=bot.hash, status=Order.Status.EXPIRED)
+    lapsed = make_order(
+        products=[make_product()],
+        client_hash=shopper.hash,
+        held_until=timezone.now() - timedelta(minutes=1),
+    )
+    paying = make_order(
+        products=[make_product()], client_hash=shopper.hash, status=Order.Status.PROCESSING
+    )
+
+    with django_assert_max_num_queries(20):
+        response = owner_client.get(ORDERS)
+
+    shown = {
+        order.reference: OrderAdmin.client_open_checkouts(None, order)
+        for order in response.context["cl"].result_list
+    }
+    for order in at_limit:
+        assert shown[order.reference] == '<span class="client-limit-reached">3 / 3</span>'
+    assert shown[paying.reference] == "1 / 3"
+    assert shown[lapsed.reference] == "1 / 3"  # its client's other checkout still holds
+    assert list(shown.values()).count("—") == 1  # the expired order
+    assert response.content.decode().count('class="client-limit-reached"') == 3
