@@ -116,3 +116,22 @@ def test_reads_the_webhook_and_the_stock_api_are_never_limited(clock, settings, 
             reverse("payments:stripe-webhook"), data=b"{}", content_type="application/json"
         )
         assert webhook.status_code == 400  # unsigned: refused by the signature check, not 429
+
+
+def test_a_failing_cache_lets_requests_through(clock, settings, make_product, monkeypatch, caplog):
+    """With Redis down the shop keeps selling: the rate limit is skipped, with a warning."""
+    settings.RATE_LIMIT_CART = "1/m"
+    piece = make_product()
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "add", down)
+    client = Client(REMOTE_ADDR="81.2.69.142")
+
+    assert [client.post(reverse("cart:add", args=[piece.pk])).status_code for _ in range(3)] == [
+        302,
+        302,
+        302,
+    ]
+    assert "Rate limit not checked, the cache failed" in caplog.text
