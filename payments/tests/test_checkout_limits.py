@@ -255,3 +255,48 @@ def test_the_pieces_limit_is_a_setting(settings):
     settings.CHECKOUT_MAX_PIECES = 2
     assert limits.too_many_pieces([1, 2]) is None
     assert "retirez 2 pièces" in limits.too_many_pieces([1, 2, 3, 4])
+
+
+@pytest.mark.postgres
+def test_a_double_click_at_the_limit_leads_to_one_session(
+    stripe_server, make_product, settings, monkeypatch
+):
+    """With one open checkout allowed, a shopper's two clicks at the same moment both lead to
+    the one session: the click that meets the limit is given the other click's session."""
+    settings.CHECKOUT_LIMIT_PER_CLIENT = 1
+    piece = make_product()
+    first = cart_client(piece)
+    second = Client(REMOTE_ADDR=BOT)
+    second.cookies = first.cookies  # the same browser, the same session
+
+    create = stripe_client.create_checkout_session
+
+    def slow_create(params, *, idempotency_key):
+        time.sleep(0.5)  # Stripe's latency: the other click meets the first one's order
+        return create(params, idempotency_key=idempotency_key)
+
+    start = threading.Barrier(2)
+    responses: list = [None, None]
+    errors: list[BaseException] = []
+
+    def click(index: int, client: Client) -> None:
+        try:
+            start.wait(timeout=30)
+            responses[index] = commander(client)
+        except BaseException as error:  # surfaced by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(stripe_client, "create_checkout_session", slow_create)
+    threads = [threading.Thread(target=click, args=(i, c)) for i, c in enumerate([first, second])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not errors
+    order = Order.objects.get()
+    assert [r.status_code for r in responses] == [303, 303]
+    assert [r["Location"] for r in responses] == [order.checkout_url] * 2
+    assert session_ids() == {order.stripe_session_id}
