@@ -267,7 +267,7 @@ class OrderAdmin(ServiceWrittenAdmin):
         return super().has_change_permission(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Order]:
-        # One subquery per page, not one query per row.
+        # Counted in the list's own query (a correlated subquery), not one query per row.
         return (
             super()
             .get_queryset(request)

@@ -14,10 +14,10 @@ from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 from django_ratelimit.exceptions import Ratelimited
 
-from shop.client import client_address, limit_key
+from shop.client import client_address, limit_key, truncated
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +56,27 @@ def limit_posts(*, group: str, rate_setting: str) -> Callable:
 
 
 def _over_the_rate(request: HttpRequest, *, group: str, rate: Callable) -> bool:
+    """Count this request; True past the rate. The first refusal of a window is logged (once
+    per client and window, so that a bot does not flood the logs)."""
     try:
-        return is_ratelimited(
+        usage = get_usage(
             request, group=group, key=client_key, rate=rate, method="POST", increment=True
         )
     except Exception as error:  # any cache backend's own connection errors
         logger.warning("Rate limit not checked, the cache failed: %r", error)
         return False
+    if usage is None or not usage["should_limit"]:
+        return False
+    if usage["count"] == usage["limit"] + 1:
+        logger.warning(
+            "Rate limit reached: requests refused until the window ends",
+            extra={
+                "client": truncated(client_address(request)),
+                "limit_group": group,
+                "seconds_left": usage["time_left"],
+            },
+        )
+    return True
 
 
 cart_rate_limit = limit_posts(group="cart", rate_setting="RATE_LIMIT_CART")

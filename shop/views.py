@@ -6,8 +6,6 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from shop.client import client_address, truncated
-
 logger = logging.getLogger(__name__)
 
 
@@ -26,11 +24,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's answer (RATELIMIT_VIEW): a French page, 429, retry in a minute."""
-    logger.warning(
-        "Rate limit reached",
-        extra={"client": truncated(client_address(request)), "path": request.path},
-    )
+    """django-ratelimit's answer (RATELIMIT_VIEW): a French page, 429, retry in a minute.
+    shop.ratelimits logs the first refusal of each window, not each one."""
     response = render(request, "429.html", status=429)
     response["Retry-After"] = "60"
     return response

@@ -37,10 +37,13 @@ def cart_of(client: Client) -> list[int]:
     return Cart(client.session).product_ids
 
 
-def test_cart_posts_beyond_the_rate_get_429_until_the_window_ends(clock, settings, make_product):
+def test_cart_posts_beyond_the_rate_get_429_until_the_window_ends(
+    clock, settings, make_product, caplog
+):
     """Adding and removing share one counter per address. Past it: 429, a French page that
     links back to the cart, and the cart unchanged; another address is not affected; a
-    minute later the same address is let through again."""
+    minute later the same address is let through again. The refusals of a window are logged
+    once, with the address truncated."""
     settings.RATE_LIMIT_CART = "3/m"
     pieces = [make_product() for _ in range(4)]
     bot = Client(REMOTE_ADDR="81.2.69.142")
@@ -56,6 +59,11 @@ def test_cart_posts_beyond_the_rate_get_429_until_the_window_ends(clock, setting
     assert f'href="{reverse("cart:detail")}"' in page
     assert refused["Retry-After"] == "60"
     assert cart_of(bot) == [pieces[0].pk]
+    assert bot.post(reverse("cart:add", args=[pieces[2].pk])).status_code == 429
+    logged = [r for r in caplog.records if r.name == "shop.ratelimits"]
+    assert [(r.levelname, r.client, r.limit_group) for r in logged] == [
+        ("WARNING", "81.2.69.0", "cart")
+    ]
 
     neighbour = Client(REMOTE_ADDR="81.2.69.160")
     assert neighbour.post(reverse("cart:add", args=[pieces[3].pk])).status_code == 302
