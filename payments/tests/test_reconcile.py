@@ -377,7 +377,7 @@ def test_holds_left_behind_by_a_taken_order_are_released(stripe_server, monkeypa
     assert second.status == Order.Status.PROCESSING
 
     with monkeypatch.context() as stopped:
-        stopped.setattr(services, "_after_commit", lambda fn, order_id: None)  # process gone
+        stopped.setattr(services.payment, "after_commit", lambda fn, order_id: None)  # process gone
         assert _pay(first.checkout_url) == 303
 
     first.refresh_from_db()
