@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments import stripe_client
-from payments.models import Order, OrderItem
+from payments.models import Order, OrderItem, cents
 from payments.services.locking import after_commit, db_now_plus, lock_order_alone
 from payments.services.release import cancel_order, fail_order
+from payments.services.shipping import shipping_cost_for, shipping_label
 from payments.services.stripe_calls import expire_session_now
 from products import stock
 from products.models import Product, StockStatus
@@ -164,8 +165,12 @@ def _create_order_and_hold(*, product_ids: list[int], shopper_id: str) -> Order:
     unavailable = [p for p in products if p.status != StockStatus.AVAILABLE]
     if missing or unavailable:
         raise CheckoutError(_unavailable_message(unavailable, missing), unavailable=unavailable)
+    items_total = sum((p.price for p in products), Decimal("0.00"))
+    shipping_cost = shipping_cost_for(items_total)
     order = Order.objects.create(
-        total=sum((p.price for p in products), Decimal("0.00")),
+        items_total=items_total,
+        shipping_cost=shipping_cost,
+        total=items_total + shipping_cost,
         currency=settings.SHOP_CURRENCY,
         shopper_id=shopper_id,
     )
@@ -201,6 +206,8 @@ def _names(names: list[str]) -> str:
 
 
 def session_params(order: Order, *, expires_at: int) -> dict[str, Any]:
+    """The Checkout Session's parameters: the pieces at their database price, the one
+    shipping rate decided with the order, and the address and phone to collect."""
     metadata = {"order_id": order.reference}
     signed = signing.dumps(order.reference, salt=CANCEL_SALT)
     return {
@@ -210,8 +217,11 @@ def session_params(order: Order, *, expires_at: int) -> dict[str, Any]:
                 "quantity": 1,
                 "price_data": {
                     "currency": order.currency,
-                    "unit_amount": int(item.price * 100),
-                    "product_data": {"name": item.name},
+                    "unit_amount": cents(item.price),
+                    "product_data": {
+                        "name": item.name,
+                        "description": f"Pièce unique · {settings.SHOP_NAME}",
+                    },
                 },
             }
             for item in order.items.all()
@@ -222,7 +232,21 @@ def session_params(order: Order, *, expires_at: int) -> dict[str, Any]:
         "cancel_url": f"{settings.APP_URL}{reverse('payments:cancelled')}?commande={signed}",
         "client_reference_id": order.reference,
         "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata},
+        "payment_intent_data": {
+            "metadata": metadata,
+            "description": f"{settings.SHOP_NAME} · commande {order.reference}",
+        },
+        "shipping_address_collection": {"allowed_countries": settings.SHIPPING_COUNTRIES},
+        "phone_number_collection": {"enabled": True},
+        "shipping_options": [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": order.shipping_cents, "currency": order.currency},
+                    "display_name": shipping_label(order.shipping_cost),
+                }
+            }
+        ],
         "expires_at": expires_at,
         "locale": "fr",
     }

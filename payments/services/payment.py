@@ -52,7 +52,10 @@ class Payment:
             amount=int(session.get("amount_total") or 0),
             currency=(session.get("currency") or "").lower(),
             email=details.get("email") or session.get("customer_email") or "",
-            shipping=collected.get("shipping_details") or session.get("shipping_details"),
+            shipping=shipping_address_of(
+                collected.get("shipping_details") or session.get("shipping_details"),
+                phone=details.get("phone"),
+            ),
         )
 
     @classmethod
@@ -64,8 +67,26 @@ class Payment:
             amount=int(intent.get("amount_received") or intent.get("amount") or 0),
             currency=(intent.get("currency") or "").lower(),
             email=intent.get("receipt_email") or "",
-            shipping=intent.get("shipping"),
+            shipping=shipping_address_of(
+                intent.get("shipping"), phone=(intent.get("shipping") or {}).get("phone")
+            ),
         )
+
+
+def shipping_address_of(details: Any, *, phone: Any = None) -> dict[str, Any] | None:
+    """The order's `shipping_address` (SPEC §5) from Stripe's shipping details (a name and
+    an address) and the phone Checkout collected; None when Stripe gives no address."""
+    if not isinstance(details, dict) or not isinstance(details.get("address"), dict):
+        return None
+    address = details["address"]
+    return {
+        "name": details.get("name") or "",
+        "address": {
+            key: address.get(key) or ""
+            for key in ("line1", "line2", "postal_code", "city", "state", "country")
+        },
+        "phone": phone if isinstance(phone, str) else "",
+    }
 
 
 def order_reference_of(stripe_object: dict[str, Any]) -> str:

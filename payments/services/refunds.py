@@ -4,6 +4,7 @@ The refund itself reaches Stripe after commit (`stripe_calls.refund_now`)."""
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 
 from django.db import transaction
 
@@ -43,6 +44,7 @@ def refund_paid_order(*, order_id: int, put_back_on_sale: bool) -> str:
         order.refund_pending = bool(order.stripe_payment_intent_id)
         order.save()
         after_commit(refund_now, order.pk)
+        after_commit(partial(notifications.order_refunded, to_owner=False), order.pk)
     return "refunded (admin)"
 
 

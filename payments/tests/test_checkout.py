@@ -96,7 +96,7 @@ def test_payment_intent_carries_the_order_reference(stripe_server, make_product)
     commander(client)
     order = Order.objects.get()
     params = checkout.session_params(order, expires_at=int(time.time()) + 3600)
-    assert params["payment_intent_data"] == {"metadata": {"order_id": order.reference}}
+    assert params["payment_intent_data"]["metadata"] == {"order_id": order.reference}
     assert params["locale"] == "fr"
 
 
