@@ -30,7 +30,6 @@ from payments import selectors, services, webhooks
 from payments.forms import ShipmentForm
 from payments.models import Order, OrderItem, StripeEvent
 from payments.selectors import CONFLICT, STRIPE_CALL_PENDING, TO_SHIP
-from payments.services.shipping import ShipmentRefused, ship_order, update_tracking
 from products.models import StockStatus
 from products.templatetags.money import euros
 
@@ -437,7 +436,8 @@ class OrderAdmin(ServiceWrittenAdmin):
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         """Orders to ship: the oldest payment first, the order they should leave in."""
-        if ShipmentFilter(request, {}, Order, self).value() == ShipmentFilter.TO_SHIP:
+        shown = ShipmentFilter(request, dict(request.GET.lists()), Order, self)
+        if shown.value() == ShipmentFilter.TO_SHIP:
             return ["paid_at", "pk"]
         return super().get_ordering(request)
 
@@ -473,10 +473,12 @@ class OrderAdmin(ServiceWrittenAdmin):
         if request.method == "POST":
             form = ShipmentForm(request.POST)
             if form.is_valid():
-                change = update_tracking if "_update" in request.POST else ship_order
+                change = (
+                    services.update_tracking if "_update" in request.POST else services.ship_order
+                )
                 try:
                     order = change(order_id=order.pk, **form.cleaned_data)
-                except ShipmentRefused as refusal:
+                except services.ShipmentRefused as refusal:
                     self.message_user(request, refusal.message, messages.ERROR)
                     order.refresh_from_db()
                     status = 409
@@ -628,7 +630,7 @@ def _orders_url(**query: Any) -> str:
 
 
 def _shipment_message(order: Order, change: Any) -> str:
-    if change is update_tracking:
+    if change is services.update_tracking:
         return f"Suivi de la commande {order.reference} modifié (aucun nouvel e-mail)."
     to = order.customer_email or "personne (e-mail inconnu)"
     return f"Commande {order.reference} expédiée : e-mail de suivi envoyé à {to}."

@@ -23,6 +23,12 @@ from payments.services.payment import (
 )
 from payments.services.refunds import put_back_on_sale, refund_paid_order, sold_to_paid_order
 from payments.services.release import cancel_order, release_leftover_holds, release_order
+from payments.services.shipping import (
+    ShipmentRefused,
+    ship_order,
+    shipping_cost_for,
+    update_tracking,
+)
 from payments.services.stripe_calls import (
     expire_session_now,
     refund_now,
@@ -39,6 +45,7 @@ from payments.services.stripe_objects import (
 __all__ = [
     "CheckoutError",
     "Payment",
+    "ShipmentRefused",
     "UnknownOrder",
     "apply_async_payment_failed",
     "apply_checkout_session",
@@ -56,8 +63,11 @@ __all__ = [
     "release_leftover_holds",
     "release_order",
     "send_pending_stripe_calls",
+    "ship_order",
+    "shipping_cost_for",
     "start_checkout",
     "sold_to_paid_order",
     "sync_checkout_session",
     "unsign_cancel_reference",
+    "update_tracking",
 ]
