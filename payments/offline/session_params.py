@@ -81,6 +81,12 @@ def session_fields(params: Mapping[str, Any], *, created: int) -> dict[str, Any]
     intent_data = _payment_intent_data(params)
     shipping_options = _shipping_options(params, currency=currency, created=created)
     shipping = shipping_options[0]["shipping_amount"] if shipping_options else 0
+    if amount + shipping > MAX_AMOUNT:
+        raise invalid(
+            f"Amount must be no more than {MAX_AMOUNT} (in the currency's smallest unit).",
+            param="shipping_options",
+            code="amount_too_large",
+        )
     return {
         "mode": mode,
         "currency": currency,
