@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import F
 from django.http import HttpRequest
 
 from cart.cart import SHOPPER_KEY, Cart
 from payments.models import Order, OrderItem
+from payments.services.shipping import shipping_cost_for
 from products.models import Product, StockStatus
 
 
@@ -30,6 +32,21 @@ class CartSummary:
     @property
     def total(self) -> Decimal:
         return sum((line.product.price for line in self.lines), Decimal("0.00"))
+
+    @property
+    def shipping(self) -> Decimal:
+        """What shipping will cost, decided as Commander decides it."""
+        return shipping_cost_for(self.total)
+
+    @property
+    def grand_total(self) -> Decimal:
+        return self.total + self.shipping
+
+    @property
+    def free_shipping_from(self) -> Decimal | None:
+        """The total of pieces from which shipping is free, while it is not yet."""
+        threshold = settings.SHIPPING_FREE_ABOVE_EUR
+        return threshold if self.shipping and threshold > 0 else None
 
     @property
     def blocked(self) -> bool:

@@ -8,25 +8,31 @@ could undo what a webhook committed in the meantime.
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from payments import limits, services, webhooks
+from payments import limits, selectors, services, webhooks
+from payments.forms import ShipmentForm
 from payments.models import Order, OrderItem, StripeEvent
+from payments.selectors import CONFLICT, STRIPE_CALL_PENDING, TO_SHIP
+from products.models import StockStatus
 from products.templatetags.money import euros
 
-CONFLICT_REASONS = (Order.RefundReason.CONFLICT, Order.RefundReason.AMOUNT_MISMATCH)
-STRIPE_CALL_PENDING = Q(refund_pending=True) | Q(session_expiry_pending=True)
 REPROCESS_OUTCOMES = {
     "processed": "traité",
     "ignored": "ignoré",
@@ -136,6 +142,52 @@ class ServiceWrittenAdmin(admin.ModelAdmin):
 # --- Orders ---------------------------------------------------------------------------------
 
 
+class ShipmentFilter(admin.SimpleListFilter):
+    """Paid orders waiting to leave, oldest payment first: what the owner sees on opening
+    the orders. Choosing another filter, or searching, shows every order it matches."""
+
+    title = "expédition"
+    parameter_name = "expedition"
+    TO_SHIP = "a-expedier"
+    SHIPPED = "expediees"
+    ALL = "toutes"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        # Only a page being looked at gets the default: an action posted to the list acts
+        # on the orders selected, whatever the list showed.
+        others = set(request.GET) - {"o", "p", self.parameter_name}
+        self.default = None if others or request.method != "GET" else self.TO_SHIP
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.TO_SHIP, "À expédier"),
+            (self.SHIPPED, "Expédiées"),
+            (self.ALL, "Toutes les commandes"),
+        ]
+
+    def value(self):
+        return super().value() or self.default
+
+    def has_output(self) -> bool:
+        return True
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == self.TO_SHIP:
+            return queryset.filter(TO_SHIP)
+        if self.value() == self.SHIPPED:
+            return queryset.filter(shipped_at__isnull=False)
+        return queryset
+
+
 class StripeCallPendingFilter(admin.SimpleListFilter):
     title = "appels Stripe"
     parameter_name = "stripe"
@@ -158,7 +210,7 @@ class ConflictFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "oui":
-            return queryset.filter(status=Order.Status.REFUNDED, refund_reason__in=CONFLICT_REASONS)
+            return queryset.filter(CONFLICT)
         return queryset
 
 
@@ -204,15 +256,19 @@ class OrderAdmin(ServiceWrittenAdmin):
         "customer_email",
         "created_at",
         "paid_at",
+        "shipment_column",
         "refund_reason",
         "stripe_call_pending",
         "client_open_checkouts",
     ]
     list_filter = [
+        ShipmentFilter,
         "status",
         ConflictFilter,
         "refund_reason",
         StripeCallPendingFilter,
+        "paid_at",
+        "refunded_at",
         "created_at",
     ]
     search_fields = [
@@ -231,6 +287,8 @@ class OrderAdmin(ServiceWrittenAdmin):
                 "fields": [
                     "reference",
                     "status_badge",
+                    "items_total_display",
+                    "shipping_cost_display",
                     "total_display",
                     "received_display",
                     "created_at",
@@ -239,6 +297,18 @@ class OrderAdmin(ServiceWrittenAdmin):
             },
         ),
         ("Client", {"fields": ["customer_email", "shipping_display"]}),
+        (
+            "Expédition",
+            {
+                "fields": [
+                    "shipment_buttons",
+                    "shipped_at",
+                    "carrier",
+                    "tracking_number",
+                    "tracking_url",
+                ]
+            },
+        ),
         (
             "Stripe",
             {
@@ -309,9 +379,43 @@ class OrderAdmin(ServiceWrittenAdmin):
     def shipping_display(self, order: Order) -> str:
         if not order.shipping_address:
             return "—"
+        return render_to_string(
+            "payments/_shipping_address.html", {"shipping": order.shipping_address}
+        )
+
+    @admin.display(description="pièces")
+    def items_total_display(self, order: Order) -> str:
+        return euros(order.items_total)
+
+    @admin.display(description="livraison")
+    def shipping_cost_display(self, order: Order) -> str:
+        return euros(order.shipping_cost) if order.shipping_cost else "offerte"
+
+    @admin.display(description="expédition", ordering="shipped_at")
+    def shipment_column(self, order: Order) -> str:
+        if order.shipped_at:
+            return format_html(
+                '<span class="shipment shipment--done">Expédiée le {}</span>',
+                _when(order.shipped_at)[:10],
+            )
+        if order.status != Order.Status.PAID:
+            return "—"
         return format_html(
-            '<pre class="stripe-json">{}</pre>',
-            json.dumps(order.shipping_address, indent=2, ensure_ascii=False),
+            '<a class="shipment shipment--todo" href="{}">À expédier</a>',
+            reverse("admin:payments_order_ship", args=[order.pk]),
+        )
+
+    @admin.display(description="actions")
+    def shipment_buttons(self, order: Order) -> str:
+        if order.status != Order.Status.PAID:
+            return "Seule une commande payée s'expédie."
+        label = "Modifier le suivi" if order.shipped_at else "Enregistrer l'expédition"
+        return format_html(
+            '<a class="button" href="{}">{}</a> <a class="button" href="{}">Bordereau de '
+            "préparation</a>",
+            reverse("admin:payments_order_ship", args=[order.pk]),
+            label,
+            reverse("admin:payments_order_packing_slip", args=[order.pk]),
         )
 
     @admin.display(description="Checkout Session")
@@ -349,6 +453,123 @@ class OrderAdmin(ServiceWrittenAdmin):
             "<th>résultat</th></tr></thead><tbody>{}</tbody></table>",
             rows,
         )
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        """Orders to ship: the oldest payment first, the order they should leave in."""
+        shown = ShipmentFilter(request, dict(request.GET.lists()), Order, self)
+        if shown.value() == ShipmentFilter.TO_SHIP:
+            return ["paid_at", "pk"]
+        return super().get_ordering(request)
+
+    # --- Pages of their own: the shipment form, the packing slip, the dashboard.
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:object_id>/expedition/",
+                self.admin_site.admin_view(self.ship_view),
+                name="payments_order_ship",
+            ),
+            path(
+                "<int:object_id>/bordereau/",
+                self.admin_site.admin_view(self.packing_slip_view),
+                name="payments_order_packing_slip",
+            ),
+            path(
+                "tableau-de-bord/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name="payments_order_dashboard",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def ship_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Record the shipment (the buyer gets one e-mail with the tracking), or correct the
+        tracking of an order already shipped (no second e-mail)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=object_id)
+        status = 200
+        if request.method == "POST":
+            form = ShipmentForm(request.POST)
+            if form.is_valid():
+                change = (
+                    services.update_tracking if "_update" in request.POST else services.ship_order
+                )
+                try:
+                    order = change(order_id=order.pk, **form.cleaned_data)
+                except services.ShipmentRefused as refusal:
+                    self.message_user(request, refusal.message, messages.ERROR)
+                    order.refresh_from_db()
+                    status = 409
+                else:
+                    self.message_user(request, _shipment_message(order, change), messages.SUCCESS)
+                    return redirect("admin:payments_order_change", order.pk)
+            else:
+                status = 400
+        else:
+            form = ShipmentForm(
+                initial={
+                    "carrier": order.carrier,
+                    "tracking_number": order.tracking_number,
+                    "tracking_url": order.tracking_url,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Expédition de la commande {order.reference}",
+            "order": order,
+            "items": order.items.all(),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/payments/order/ship.html", context, status=status)
+
+    def packing_slip_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """A printable page to slip in the parcel: the address, the pieces, the reference."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=object_id)
+        context = {
+            "order": order,
+            "items": order.items.all(),
+            "shop_name": settings.SHOP_NAME,
+            "shop_url": settings.APP_URL,
+        }
+        return TemplateResponse(request, "admin/payments/order/packing_slip.html", context)
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        """The owner's day: sales, orders to ship, held pieces, refunds, what needs a look."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        now = timezone.now()
+        figures = selectors.dashboard(now=now)
+        today, month = selectors.day_start(now), selectors.month_start(now)
+        next_month = selectors.next_month_start(now)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Tableau de bord",
+            "figures": figures,
+            "links": {
+                "today": _orders_url(
+                    status__exact="paid", paid_at__gte=today, paid_at__lt=today + timedelta(days=1)
+                ),
+                "month": _orders_url(
+                    status__exact="paid", paid_at__gte=month, paid_at__lt=next_month
+                ),
+                "to_ship": _orders_url(expedition=ShipmentFilter.TO_SHIP),
+                "held": reverse("admin:products_product_changelist")
+                + "?"
+                + urlencode({"statut": StockStatus.RESERVED}),
+                "refunds": _orders_url(
+                    status__exact="refunded", refunded_at__gte=month, refunded_at__lt=next_month
+                ),
+                "stripe_calls": _orders_url(stripe="a-relancer"),
+                "conflicts": _orders_url(conflit="oui"),
+            },
+        }
+        return TemplateResponse(request, "admin/payments/dashboard.html", context)
 
     # --- Actions: each calls a service, then says what came of it.
 
@@ -418,6 +639,21 @@ class OrderAdmin(ServiceWrittenAdmin):
                 "Réessayez plus tard ; l'erreur est affichée sur la commande.",
                 messages.ERROR,
             )
+
+
+def _orders_url(**query: Any) -> str:
+    return (
+        reverse("admin:payments_order_changelist")
+        + "?"
+        + urlencode({key: str(value) for key, value in query.items()})
+    )
+
+
+def _shipment_message(order: Order, change: Any) -> str:
+    if change is services.update_tracking:
+        return f"Suivi de la commande {order.reference} modifié (aucun nouvel e-mail)."
+    to = order.customer_email or "personne (e-mail inconnu)"
+    return f"Commande {order.reference} expédiée : e-mail de suivi envoyé à {to}."
 
 
 def retry_pending_stripe_calls(orders: QuerySet[Order]) -> tuple[list[str], list[str]]:

@@ -1,4 +1,5 @@
 import secrets
+from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
@@ -8,6 +9,11 @@ ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: readable over the 
 
 def new_reference() -> str:
     return "B-" + "".join(secrets.choice(ALPHABET) for _ in range(8))
+
+
+def cents(amount: Decimal) -> int:
+    """Euros (2 places) in Stripe's smallest currency unit."""
+    return int(amount * 100)
 
 
 class Order(models.Model):
@@ -33,6 +39,14 @@ class Order(models.Model):
     status = models.CharField(
         "statut", max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
+    # Money (SPEC §5), decided at Commander: total = items_total + shipping_cost, the
+    # amount Stripe must report. Orders from before shipping have items_total = total.
+    items_total = models.DecimalField(
+        "pièces (€)", max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    shipping_cost = models.DecimalField(
+        "livraison (€)", max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
     total = models.DecimalField("total (€)", max_digits=10, decimal_places=2)
     currency = models.CharField("devise", max_length=3, default="eur")
     amount_received = models.DecimalField(
@@ -54,7 +68,12 @@ class Order(models.Model):
     checkout_expires_at = models.DateTimeField("session valable jusqu'à", null=True, blank=True)
     stripe_payment_intent_id = models.CharField("PaymentIntent", max_length=255, blank=True)
     customer_email = models.EmailField("e-mail du client", blank=True)
+    # {"name", "address": {line1, line2, postal_code, city, state, country}, "phone"}
     shipping_address = models.JSONField("adresse de livraison", null=True, blank=True)
+    shipped_at = models.DateTimeField("expédiée le", null=True, blank=True)
+    carrier = models.CharField("transporteur", max_length=100, blank=True)
+    tracking_number = models.CharField("numéro de suivi", max_length=100, blank=True)
+    tracking_url = models.URLField("lien de suivi", max_length=500, blank=True)
     refund_reason = models.CharField(
         "motif du remboursement", max_length=20, choices=RefundReason.choices, blank=True
     )
@@ -78,7 +97,12 @@ class Order(models.Model):
                 fields=["updated_at"],
                 condition=Q(refund_pending=True) | Q(session_expiry_pending=True),
                 name="order_stripe_call_pending",
-            )
+            ),
+            models.Index(
+                fields=["paid_at"],
+                condition=Q(status="paid", shipped_at__isnull=True),
+                name="order_to_ship",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,7 +114,15 @@ class Order(models.Model):
 
     @property
     def total_cents(self) -> int:
-        return int(self.total * 100)
+        return cents(self.total)
+
+    @property
+    def shipping_cents(self) -> int:
+        return cents(self.shipping_cost)
+
+    @property
+    def to_ship(self) -> bool:
+        return self.status == self.Status.PAID and self.shipped_at is None
 
 
 class OrderItem(models.Model):

@@ -219,7 +219,7 @@ def _retry(call, order: Order, what: str, done: list[str], report: ReconcileRepo
 
 def _release_stranded_holds(report: ReconcileReport) -> None:
     """Closing an order releases its holds, except the pieces a payment did not take from
-    it: those are released after commit (services._take_holds_from). A process stopped in
+    it: those are released after commit (services.payment._take_holds_from). A process stopped in
     between leaves them held by a closed order, for up to a delayed payment's 14 days."""
     stranded = (
         Product.objects.filter(held_by__isnull=False, held_until__gt=Now())

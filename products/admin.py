@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from payments import services
 from products import stock
 from products.models import Product, StockStatus
 from products.templatetags.money import euros
@@ -26,7 +27,7 @@ class ProductAdminForm(forms.ModelForm):
 
     def clean_in_stock(self) -> bool:
         in_stock = self.cleaned_data["in_stock"]
-        if in_stock and self.instance.pk and stock.sold_to_paid_order([self.instance.pk]):
+        if in_stock and self.instance.pk and services.sold_to_paid_order([self.instance.pk]):
             raise forms.ValidationError(
                 "Cette pièce appartient à une commande payée : remboursez la commande "
                 "avant de la remettre en vente."
@@ -95,7 +96,7 @@ class ProductAdmin(admin.ModelAdmin):
                 fields.remove("in_stock")
                 if not obj.in_stock:
                     stock.withdraw_from_sale([obj.pk])
-                elif stock.put_back_on_sale([obj.pk])[1]:
+                elif services.put_back_on_sale([obj.pk])[1]:
                     self.message_user(
                         request,
                         f"« {obj.name} » vient d'être vendue à une commande payée : "
@@ -129,7 +130,7 @@ class ProductAdmin(admin.ModelAdmin):
 
     @admin.action(description="Remettre en vente les pièces sélectionnées")
     def put_back_on_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        done, refused = stock.put_back_on_sale(queryset.values_list("pk", flat=True))
+        done, refused = services.put_back_on_sale(queryset.values_list("pk", flat=True))
         if done:
             self.message_user(
                 request, f"{len(done)} pièce(s) remise(s) en vente.", messages.SUCCESS

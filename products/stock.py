@@ -5,7 +5,7 @@ ascending id. Callers read without locks to learn the ids, lock with
 `lock_products`, then re-check what they read.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from django.db import transaction
@@ -60,38 +60,22 @@ def mark_sold(product_ids: Iterable[int]) -> int:
     )
 
 
-def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
-    """The ids, among these, of pieces that belong to a paid order.
-
-    A piece whose order was refunded without being put back on sale keeps its item's
-    `sold` flag until the owner puts it back; it no longer belongs to anyone.
-    """
-    from payments.models import Order, OrderItem
-
-    return set(
-        OrderItem.objects.filter(
-            product_id__in=list(product_ids), sold=True, order__status=Order.Status.PAID
-        ).values_list("product_id", flat=True)
-    )
-
-
 @transaction.atomic
-def put_back_on_sale(product_ids: Iterable[int]) -> tuple[list[Product], list[Product]]:
-    """Owner action: put sold pieces back on sale, except those a paid order owns.
+def put_back_on_sale(
+    product_ids: Iterable[int], *, owned: Callable[[list[int]], set[int]]
+) -> tuple[list[Product], list[Product]]:
+    """Owner action: put sold pieces back on sale, except those someone owns.
 
-    Returns (put back, refused).
+    `owned(ids)` is asked under the lock which of these pieces must stay sold: the
+    orders' side knows which pieces a paid order owns. Returns (put back, refused).
     """
-    from payments.models import OrderItem
-
     products = lock_products(product_ids)
-    owned = sold_to_paid_order(p.pk for p in products)
-    allowed = [p.pk for p in products if p.pk not in owned]
-    # Items of refunded orders let go of the piece, so that it can sell again.
-    OrderItem.objects.filter(product_id__in=allowed, sold=True).update(sold=False)
+    kept = owned([p.pk for p in products])
+    allowed = [p.pk for p in products if p.pk not in kept]
     Product.objects.filter(pk__in=allowed).update(in_stock=True, held_by=None, held_until=None)
     return (
-        [p for p in products if p.pk not in owned],
-        [p for p in products if p.pk in owned],
+        [p for p in products if p.pk not in kept],
+        [p for p in products if p.pk in kept],
     )
 
 

@@ -7,6 +7,7 @@ which sets test values in the environment and then imports this module.
 
 import sys
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -164,10 +165,36 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OWNER_EMAIL = env.str("OWNER_EMAIL", default="")
 
 # Shop behaviour.
+SHOP_NAME = env.str("SHOP_NAME", default="Boutique")
 CATALOGUE_PAGE_SIZE = env.int("CATALOGUE_PAGE_SIZE", default=12)
 STOCK_POLL_SECONDS = env.int("STOCK_POLL_SECONDS", default=30)
 CHECKOUT_HOLD_MINUTES = env.int("CHECKOUT_HOLD_MINUTES", default=30)
 SHOP_CURRENCY = "eur"
+
+
+def _euros(name: str, default: str) -> Decimal:
+    """A non-negative amount in euros from the environment, to the cent."""
+    value = env.str(name, default=default).strip().replace(",", ".")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0:
+        raise ImproperlyConfigured(
+            f"{name} must be an amount in euros, such as 8.00 (got {value!r})."
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+# Shipping (SPEC §4, §7): where Checkout lets the shopper ship to, what it costs (0: free),
+# and from what total of pieces it is free (0: never).
+SHIPPING_COUNTRIES = [
+    code.strip().upper() for code in env.list("SHIPPING_COUNTRIES", default=["FR"])
+]
+if not SHIPPING_COUNTRIES or not all(len(c) == 2 and c.isalpha() for c in SHIPPING_COUNTRIES):
+    raise ImproperlyConfigured("SHIPPING_COUNTRIES must list ISO country codes, such as FR,BE.")
+SHIPPING_FLAT_EUR = _euros("SHIPPING_FLAT_EUR", "8.00")
+SHIPPING_FREE_ABOVE_EUR = _euros("SHIPPING_FREE_ABOVE_EUR", "150")
 
 # Stripe. Empty keys with DEBUG on mean offline mode: a built-in Stripe-compatible
 # server under /_stripe/ (payments/offline) plays Stripe's part.

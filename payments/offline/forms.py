@@ -11,10 +11,12 @@ if TYPE_CHECKING:  # the testing helper imports this module without Django set u
 DEFAULT_EMAIL = "client@example.com"
 DEFAULT_NAME = "Camille Martin"
 DEFAULT_ADDRESS = {"line1": "12 rue des Lilas", "postal_code": "75011", "city": "Paris"}
+DEFAULT_PHONE = "+33 6 12 34 56 78"
 
 
 class PaymentForm(forms.Form):
-    """What the simulated Checkout page asks; the address only when the session collects it."""
+    """What the simulated Checkout page asks; the address and the phone only when the
+    session collects them."""
 
     METHODS = [("card", "Carte"), ("sepa_debit", "Virement SEPA (paiement différé)")]
 
@@ -25,6 +27,7 @@ class PaymentForm(forms.Form):
     postal_code = forms.CharField(label="Code postal", max_length=20, required=False)
     city = forms.CharField(label="Ville", max_length=100, required=False)
     country = forms.ChoiceField(label="Pays", required=False)
+    phone = forms.CharField(label="Téléphone", max_length=40, required=False)
 
     def __init__(self, *args: Any, session: "CheckoutSession", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -35,6 +38,11 @@ class PaymentForm(forms.Form):
                 self.fields[name].required = True
             else:
                 del self.fields[name]
+        self.collects_phone = session.phone_number_collection
+        if self.collects_phone:
+            self.fields["phone"].required = True
+        else:
+            del self.fields["phone"]
 
     @classmethod
     def initial_for(cls, session: "CheckoutSession") -> dict[str, str]:
@@ -45,6 +53,7 @@ class PaymentForm(forms.Form):
             "name": DEFAULT_NAME,
             **DEFAULT_ADDRESS,
             "country": country,
+            "phone": DEFAULT_PHONE,
         }
 
     @property

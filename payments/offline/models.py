@@ -96,6 +96,11 @@ class CheckoutSession(models.Model):
     customer_details = models.JSONField(null=True, blank=True)
     shipping_details = models.JSONField(null=True, blank=True)
     shipping_address_collection = models.JSONField(null=True, blank=True)
+    phone_number_collection = models.BooleanField(default=False)
+    # Inline shipping rates, as created from `shipping_options[i][shipping_rate_data]`:
+    # [{"shipping_amount": 800, "shipping_rate": {<a shipping_rate object>}}]. The first
+    # one is the shopper's choice: its amount is in `amount_total`.
+    shipping_options = models.JSONField(default=list)
     metadata = models.JSONField(default=dict)
     payment_intent_data = models.JSONField(default=dict)
     locale = models.CharField(max_length=16, null=True, blank=True)

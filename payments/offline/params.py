@@ -120,6 +120,18 @@ def get_int(
     return number
 
 
+def get_bool(params: Mapping[str, Any], key: str, *, param: str, required: bool = False) -> bool:
+    """Stripe's form-encoded booleans: `true` or `false`."""
+    value = params.get(key)
+    if value is None or value == "":
+        if required:
+            raise missing_param(param)
+        return False
+    if value not in ("true", "false"):
+        raise invalid(f"Invalid boolean: {value}", param=param)
+    return value == "true"
+
+
 def get_dict(params: Mapping[str, Any], key: str, *, param: str) -> dict[str, Any]:
     value = params.get(key)
     if value is None or value == "":

@@ -29,7 +29,9 @@ SESSION_CREATE_PARAMS = {
     "metadata",
     "mode",
     "payment_intent_data",
+    "phone_number_collection",
     "shipping_address_collection",
+    "shipping_options",
     "success_url",
     # Accepted and without effect here (they only change the look of Stripe's page):
     "allow_promotion_codes",
@@ -37,7 +39,6 @@ SESSION_CREATE_PARAMS = {
     "customer_creation",
     "custom_text",
     "payment_method_types",
-    "phone_number_collection",
     "submit_type",
     "ui_mode",
 }
@@ -51,6 +52,16 @@ PAYMENT_INTENT_DATA_PARAMS = {
 LINE_ITEM_PARAMS = {"metadata", "price_data", "quantity"}
 PRICE_DATA_PARAMS = {"currency", "product_data", "tax_behavior", "unit_amount"}
 PRODUCT_DATA_PARAMS = {"description", "images", "metadata", "name", "tax_code"}
+MAX_SHIPPING_OPTIONS = 5
+SHIPPING_RATE_DATA_PARAMS = {
+    "delivery_estimate",
+    "display_name",
+    "fixed_amount",
+    "metadata",
+    "tax_behavior",
+    "tax_code",
+    "type",
+}
 
 
 def session_fields(params: Mapping[str, Any], *, created: int) -> dict[str, Any]:
@@ -68,11 +79,19 @@ def session_fields(params: Mapping[str, Any], *, created: int) -> dict[str, Any]
     amount = _amount(lines)
     expires_at = _expires_at(params, created=created)
     intent_data = _payment_intent_data(params)
+    shipping_options = _shipping_options(params, currency=currency, created=created)
+    shipping = shipping_options[0]["shipping_amount"] if shipping_options else 0
+    if amount + shipping > MAX_AMOUNT:
+        raise invalid(
+            f"Amount must be no more than {MAX_AMOUNT} (in the currency's smallest unit).",
+            param="shipping_options",
+            code="amount_too_large",
+        )
     return {
         "mode": mode,
         "currency": currency,
         "amount_subtotal": amount,
-        "amount_total": amount,
+        "amount_total": amount + shipping,
         "line_items": lines,
         "success_url": _url(params, "success_url", required=True),
         "cancel_url": _url(params, "cancel_url"),
@@ -81,6 +100,8 @@ def session_fields(params: Mapping[str, Any], *, created: int) -> dict[str, Any]
         ),
         "customer_email": p.get_str(params, "customer_email", param="customer_email"),
         "shipping_address_collection": _shipping_collection(params),
+        "phone_number_collection": _phone_collection(params),
+        "shipping_options": shipping_options,
         "metadata": p.get_metadata(params),
         "payment_intent_data": intent_data,
         "locale": p.get_str(params, "locale", param="locale", max_length=16),
@@ -256,3 +277,85 @@ def _shipping_collection(params: Mapping[str, Any]) -> dict[str, Any] | None:
     if not countries or not all(isinstance(c, str) and len(c) == 2 for c in countries):
         raise invalid(f"Missing or invalid param: {where}.", param=where)
     return {"allowed_countries": [c.upper() for c in countries]}
+
+
+def _phone_collection(params: Mapping[str, Any]) -> bool:
+    collection = p.get_dict(params, "phone_number_collection", param="phone_number_collection")
+    p.reject_unknown(collection, {"enabled"}, where="phone_number_collection")
+    if not collection:
+        return False
+    return p.get_bool(
+        collection, "enabled", param="phone_number_collection[enabled]", required=True
+    )
+
+
+def _shipping_options(
+    params: Mapping[str, Any], *, currency: str, created: int
+) -> list[dict[str, Any]]:
+    """`shipping_options[i][shipping_rate_data]`: inline fixed-amount rates, each made into a
+    shipping rate as Stripe does (the offline server has no saved `shipping_rate` to name)."""
+    options = p.get_list(params, "shipping_options", param="shipping_options")
+    if len(options) > MAX_SHIPPING_OPTIONS:
+        raise invalid(
+            f"A Checkout Session has at most {MAX_SHIPPING_OPTIONS} shipping options.",
+            param="shipping_options",
+        )
+    return [
+        _shipping_option(
+            option, where=p.path("shipping_options", index), currency=currency, created=created
+        )
+        for index, option in enumerate(options)
+    ]
+
+
+def _shipping_option(option: Any, *, where: str, currency: str, created: int) -> dict[str, Any]:
+    if not isinstance(option, dict):
+        raise invalid(f"Invalid hash: {where}", param=where)
+    if "shipping_rate" in option:
+        raise invalid(
+            "The offline Stripe server has no saved Shipping Rates: give shipping_rate_data "
+            "instead.",
+            param=f"{where}[shipping_rate]",
+        )
+    p.reject_unknown(option, {"shipping_rate_data"}, where=where)
+    data_where = f"{where}[shipping_rate_data]"
+    data = p.get_dict(option, "shipping_rate_data", param=data_where)
+    if not data:
+        raise p.missing_param(data_where)
+    p.reject_unknown(data, SHIPPING_RATE_DATA_PARAMS, where=data_where)
+    rate_type = p.get_str(data, "type", param=f"{data_where}[type]") or "fixed_amount"
+    if rate_type != "fixed_amount":
+        raise invalid(f"Invalid type: {rate_type}", param=f"{data_where}[type]")
+    name = p.get_str(
+        data, "display_name", param=f"{data_where}[display_name]", required=True, max_length=100
+    )
+    fixed_where = f"{data_where}[fixed_amount]"
+    fixed = p.get_dict(data, "fixed_amount", param=fixed_where)
+    if not fixed:
+        raise p.missing_param(fixed_where)
+    p.reject_unknown(fixed, {"amount", "currency"}, where=fixed_where)
+    amount = p.get_int(fixed, "amount", param=f"{fixed_where}[amount]", required=True, minimum=0)
+    rate_currency = p.get_str(
+        fixed, "currency", param=f"{fixed_where}[currency]", required=True
+    ).lower()
+    if rate_currency != currency:
+        raise invalid(
+            "The shipping rate's currency must be the currency of the line items.",
+            param=f"{fixed_where}[currency]",
+        )
+    rate = {
+        "id": new_id("shr"),
+        "object": "shipping_rate",
+        "active": True,
+        "created": created,
+        "delivery_estimate": None,
+        "display_name": name,
+        "fixed_amount": {"amount": amount, "currency": rate_currency},
+        "livemode": False,
+        "metadata": p.get_metadata(data, param=f"{data_where}[metadata]"),
+        "tax_behavior": p.get_str(data, "tax_behavior", param=f"{data_where}[tax_behavior]")
+        or "unspecified",
+        "tax_code": None,
+        "type": "fixed_amount",
+    }
+    return {"shipping_amount": amount, "shipping_rate": rate}

@@ -166,6 +166,7 @@ def pay_session(
     name: str,
     delayed: bool = False,
     shipping_address: dict[str, Any] | None = None,
+    phone: str | None = None,
 ) -> Result:
     """The shopper pays: the session completes, a PaymentIntent carries the amount and
     `payment_intent_data.metadata`. By card it is `paid` at once (`checkout.session.completed`
@@ -197,7 +198,9 @@ def pay_session(
                 else CheckoutSession.PaymentStatus.PAID
             ),
             payment_intent=intent,
-            customer_details=_customer_details(email=email, name=name, address=shipping_address),
+            customer_details=_customer_details(
+                email=email, name=name, address=shipping_address, phone=phone
+            ),
             shipping_details=(
                 {"name": name, "address": shipping_address} if shipping_address else None
             ),
@@ -274,14 +277,16 @@ def _not_payable_message(session: CheckoutSession) -> str:
     return "Cette session de paiement a expiré : retournez à la boutique pour commander à nouveau."
 
 
-def _customer_details(*, email: str, name: str, address: dict[str, Any] | None) -> dict[str, Any]:
+def _customer_details(
+    *, email: str, name: str, address: dict[str, Any] | None, phone: str | None
+) -> dict[str, Any]:
     return {
         "address": address,
         "business_name": None,
         "email": email,
         "individual_name": None,
         "name": name,
-        "phone": None,
+        "phone": phone,
         "tax_exempt": "none",
         "tax_ids": [],
     }

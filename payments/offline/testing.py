@@ -18,7 +18,7 @@ import re
 
 import requests
 
-from payments.offline.forms import DEFAULT_ADDRESS, DEFAULT_EMAIL, DEFAULT_NAME
+from payments.offline.forms import DEFAULT_ADDRESS, DEFAULT_EMAIL, DEFAULT_NAME, DEFAULT_PHONE
 
 ACTIONS = {
     "pay": "payer/",
@@ -53,6 +53,7 @@ def submit_hosted_page(
     data = {"csrfmiddlewaretoken": token.group(1)}
     if action == "pay":
         data |= {"email": email, "name": DEFAULT_NAME, "method": method, "country": country}
+        data |= {"phone": DEFAULT_PHONE}
         data |= DEFAULT_ADDRESS
     return requests.post(
         url.split("?")[0].rstrip("/") + "/" + ACTIONS[action],

@@ -72,6 +72,7 @@ def pay(request: HttpRequest, session_id: str) -> HttpResponse:
             name=form.cleaned_data["name"],
             delayed=form.delayed,
             shipping_address=form.shipping_address(),
+            phone=form.cleaned_data.get("phone") or None,
         )
     except sessions.SessionNotPayable as refusal:
         return _refused(request, session_id, refusal)
@@ -186,6 +187,13 @@ def _render_page(
                 "amount": format_amount(line["unit_amount"] * line["quantity"], line["currency"]),
             }
             for line in session.line_items
+        ],
+        "shipping": [
+            {
+                "name": option["shipping_rate"]["display_name"],
+                "amount": format_amount(option["shipping_amount"], session.currency),
+            }
+            for option in session.shipping_options[:1]
         ],
         "total": format_amount(session.amount_total, session.currency),
         "expires_at": datetime.fromtimestamp(session.expires_at, tz=UTC),

@@ -26,8 +26,8 @@ def make_order(db) -> Callable[..., Order]:
 
     `make_order(products=[vase], status="pending", session_id="cs_...")`. The session id
     defaults to a fresh `cs_test_...` (pass "" for none), the total to the sum of the
-    prices; `held_until` (default: the hold Commander sets) lets a test make a lapsed hold,
-    `hold=False` creates no hold.
+    prices plus `shipping_cost` (default 0); `held_until` (default: the hold Commander
+    sets) lets a test make a lapsed hold, `hold=False` creates no hold.
     """
 
     def make(
@@ -36,15 +36,20 @@ def make_order(db) -> Callable[..., Order]:
         status: str = Order.Status.PENDING,
         session_id: str | None = None,
         total: Decimal | str | None = None,
+        shipping_cost: Decimal | str = "0.00",
         currency: str = "eur",
         hold: bool | None = None,
         held_until: datetime | None = None,
         **fields: Any,
     ) -> Order:
         n = next(_numbers)
+        items_total = sum((p.price for p in products), Decimal("0.00"))
+        shipping = Decimal(str(shipping_cost))
         order = Order.objects.create(
             status=status,
-            total=Decimal(str(total)) if total is not None else sum(p.price for p in products),
+            items_total=items_total,
+            shipping_cost=shipping,
+            total=Decimal(str(total)) if total is not None else items_total + shipping,
             currency=currency,
             stripe_session_id=f"cs_test_{n:06d}" if session_id is None else session_id or None,
             shopper_id=f"shopper-{n}",

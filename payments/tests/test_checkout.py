@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from payments import services, stripe_client
 from payments.models import Order, OrderItem
+from payments.services import checkout
 from products.models import Product, StockStatus
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,8 +95,8 @@ def test_payment_intent_carries_the_order_reference(stripe_server, make_product)
     client = cart_client(make_product())
     commander(client)
     order = Order.objects.get()
-    params = services._session_params(order, expires_at=int(time.time()) + 3600)
-    assert params["payment_intent_data"] == {"metadata": {"order_id": order.reference}}
+    params = checkout.session_params(order, expires_at=int(time.time()) + 3600)
+    assert params["payment_intent_data"]["metadata"] == {"order_id": order.reference}
     assert params["locale"] == "fr"
 
 
@@ -249,7 +250,7 @@ def test_cancelling_a_paid_order_changes_nothing(stripe_server, make_product):
     commander(client)
     order = Order.objects.get()
     Order.objects.filter(pk=order.pk).update(status=Order.Status.PAID)
-    signed = services._session_params(order, expires_at=0)["cancel_url"].split("commande=")[1]
+    signed = checkout.session_params(order, expires_at=0)["cancel_url"].split("commande=")[1]
 
     response = client.get(reverse("payments:cancelled"), {"commande": signed})
 

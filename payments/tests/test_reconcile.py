@@ -60,7 +60,7 @@ def _checkout(*products: Product, shopper_id: str = "s1") -> Order:
 
 def _pay(checkout_url: str, action: str = "pay", **fields: str) -> int:
     """Use the hosted page as the shopper would (the shop collects no shipping address)."""
-    return submit_hosted_page(checkout_url, action, country="", **fields).status_code
+    return submit_hosted_page(checkout_url, action, **fields).status_code
 
 
 def _reconcile(*args: str) -> str:
@@ -377,7 +377,7 @@ def test_holds_left_behind_by_a_taken_order_are_released(stripe_server, monkeypa
     assert second.status == Order.Status.PROCESSING
 
     with monkeypatch.context() as stopped:
-        stopped.setattr(services, "_after_commit", lambda fn, order_id: None)  # process gone
+        stopped.setattr(services.payment, "after_commit", lambda fn, order_id: None)  # process gone
         assert _pay(first.checkout_url) == 303
 
     first.refresh_from_db()

@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from payments import services
-from payments.models import Order
+from payments.models import Order, OrderItem
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +43,32 @@ def test_a_refund_decided_before_the_payment_id_is_known_is_sent_once_it_is(
     assert order.stripe_payment_intent_id == f"pi_{order.reference}"
     assert order.refund_pending  # Stripe is unreachable here: reconcile will retry
     assert order.last_error.startswith("refund:")
+
+
+def test_a_piece_of_a_paid_order_is_not_put_back_on_sale(make_product, make_order):
+    piece = make_product(in_stock=False)
+    order = make_order(products=[piece], status=Order.Status.PAID, hold=False)
+    order.items.update(sold=True)
+
+    done, refused = services.put_back_on_sale([piece.pk])
+
+    assert (done, refused) == ([], [piece])
+    piece.refresh_from_db()
+    assert not piece.in_stock
+
+
+def test_a_piece_of_a_refunded_order_goes_back_on_sale_and_can_sell_again(make_product, make_order):
+    """A refund kept the piece aside; putting it back clears the old sale so a new one fits
+    under the single-sale constraint."""
+    piece = make_product(in_stock=False)
+    first = make_order(products=[piece], status=Order.Status.REFUNDED, hold=False)
+    first.items.update(sold=True)
+
+    done, refused = services.put_back_on_sale([piece.pk])
+
+    assert (done, refused) == ([piece], [])
+    piece.refresh_from_db()
+    assert piece.in_stock
+    assert not OrderItem.objects.filter(product=piece, sold=True).exists()
+    second = make_order(products=[piece], status=Order.Status.PAID, hold=False)
+    second.items.update(sold=True)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -967,10 +968,12 @@ def test_a_payment_takes_the_piece_from_an_open_checkout_and_expires_its_session
 
 @pytest.mark.django_db(transaction=True)
 def test_an_amount_that_differs_from_the_order_is_refunded(stripe_server, make_product):
-    """The amount paid is checked against the order: a difference refunds in full
-    (amount_mismatch), the piece goes back on sale, one refund at Stripe."""
+    """The amount paid (pieces and shipping) is checked against the order's total: a
+    difference refunds in full (amount_mismatch), the piece goes back on sale, one refund
+    at Stripe."""
     piece = make_product(name="Miroir soleil", price="120.00")
     order = commander(piece, "shopper")
+    assert (order.items_total, order.shipping_cost) == (Decimal("120.00"), Decimal("8.00"))
     Order.objects.filter(pk=order.pk).update(total="99.00")
 
     assert submit_hosted_page(order.checkout_url).status_code == 303
@@ -978,9 +981,9 @@ def test_an_amount_that_differs_from_the_order_is_refunded(stripe_server, make_p
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert order.refund_reason == Order.RefundReason.AMOUNT_MISMATCH
-    assert str(order.amount_received) == "120.00"
+    assert str(order.amount_received) == "128.00"
     [refund] = refunds_of(order.stripe_payment_intent_id)
-    assert refund["amount"] == 12000
+    assert refund["amount"] == 12800
     assert status_of(piece) == StockStatus.AVAILABLE
     assert not OrderItem.objects.filter(sold=True).exists()
 

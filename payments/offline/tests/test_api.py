@@ -270,13 +270,60 @@ REFUSED = [
         {"shiping_address_collection": {"allowed_countries": ["FR"]}},
         "shiping_address_collection",
     ),
+    ({"shipping_options": [{"shipping_rate": "shr_123"}]}, "shipping_options[0][shipping_rate]"),
+    (
+        {"shipping_options": [{"shipping_rate_data": {"display_name": "Colis"}}]},
+        "shipping_options[0][shipping_rate_data][fixed_amount]",
+    ),
+    (
+        {
+            "shipping_options": [
+                {
+                    "shipping_rate_data": {
+                        "display_name": "Colis",
+                        "fixed_amount": {"amount": 800, "currency": "usd"},
+                    }
+                }
+            ]
+        },
+        "shipping_options[0][shipping_rate_data][fixed_amount][currency]",
+    ),
+    (
+        {
+            "shipping_options": [
+                {
+                    "shipping_rate_data": {
+                        "display_name": "Colis",
+                        "fixed_amount": {"amount": -1, "currency": "eur"},
+                    }
+                }
+            ]
+        },
+        "shipping_options[0][shipping_rate_data][fixed_amount][amount]",
+    ),
+    ({"phone_number_collection": {"enabled": "oui"}}, "phone_number_collection[enabled]"),
+    (
+        {
+            "shipping_options": [
+                {
+                    "shipping_rate_data": {
+                        "display_name": "Colis",
+                        "fixed_amount": {"amount": 99_999_999, "currency": "eur"},
+                    }
+                }
+            ]
+        },
+        "shipping_options",
+    ),
 ]
 
 
 def test_what_stripe_refuses_is_refused(stripe_client, session_params):
     """Past `expires_at`, other modes, missing quantity or currency, a zero amount, a bad URL,
-    an unknown parameter: a 400 invalid_request_error naming the parameter. (One test for
-    all cases: each live-server test costs a database flush.)"""
+    an unknown parameter, a shipping rate that is not inline, lacks its amount, is in another
+    currency, negative or past Stripe's ceiling with the pieces, a phone collection that is
+    not a boolean: a 400 invalid_request_error naming the parameter. (One test for all
+    cases: each live-server test costs a database flush.)"""
     for overrides, param in REFUSED:
         with pytest.raises(stripe.InvalidRequestError) as error:
             stripe_client.v1.checkout.sessions.create(session_params(**overrides))

@@ -14,8 +14,9 @@ WITHIN = (POLL_SECONDS * 4 + 2) * 1000
 
 
 def test_purchase_in_offline_mode(new_page, step, live_server, make_product):
-    """Add to cart, Commander, Payer on the simulated Stripe page: the thank-you page
-    says "Paiement confirmé", and the product page, including one left open, says "Vendu"."""
+    """Add to cart, Commander, give the shipping address and Payer on the simulated Stripe
+    page: the thank-you page says "Paiement confirmé" with the address, the order has it,
+    and the product page, including one left open, says "Vendu"."""
     product = make_product()
     shopper = new_page()
     shopper.goto(product.get_absolute_url())
@@ -29,6 +30,7 @@ def test_purchase_in_offline_mode(new_page, step, live_server, make_product):
     mark_page(watcher)
 
     shopper.goto("/panier/")
+    expect(shopper.locator(".cart-shipping")).to_contain_text("Livraison")
     step(shopper, "cart")
     shopper.get_by_role("button", name="Commander").click()
 
@@ -40,9 +42,16 @@ def test_purchase_in_offline_mode(new_page, step, live_server, make_product):
     step(watcher, "product page, reserved")
     fill_if_empty(shopper, "E-mail", "client@example.com")
     fill_if_empty(shopper, "Nom", "Camille Martin")
-    for label, value in [("Adresse", "1 rue de la Paix"), ("Code postal", "75002")]:
-        fill_if_empty(shopper, label, value)
-    fill_if_empty(shopper, "Ville", "Paris")
+    # Checkout collects the shipping address (prefilled here) and the phone, and shows the
+    # shipping rate in the total.
+    expect(shopper.locator("[data-shipping-option]")).to_contain_text("Livraison")
+    address = shopper.get_by_label("Adresse", exact=True)
+    expect(address).not_to_have_value("")
+    expect(shopper.get_by_label("Téléphone", exact=True)).not_to_have_value("")
+    address.fill("1 rue de la Paix")
+    shopper.get_by_label("Code postal", exact=True).fill("75002")
+    shopper.get_by_label("Ville", exact=True).fill("Paris")
+    step(shopper, "simulated Stripe Checkout, address")
     shopper.get_by_role("button", name=re.compile(r"^Payer \d")).click()
 
     expect(shopper).to_have_url(re.compile(re.escape(live_server.url + "/commande/merci/")))
@@ -51,6 +60,17 @@ def test_purchase_in_offline_mode(new_page, step, live_server, make_product):
     order = Order.objects.get(items__product=product)
     assert order.status == Order.Status.PAID
     expect(shopper.get_by_text(order.reference)).to_be_visible()
+    expect(shopper.locator("[data-shipping-address]")).to_contain_text("1 rue de la Paix")
+    assert order.shipping_address["address"] == {
+        "line1": "1 rue de la Paix",
+        "line2": "",
+        "postal_code": "75002",
+        "city": "Paris",
+        "state": "",
+        "country": "FR",
+    }
+    assert order.shipping_address["phone"]
+    assert order.amount_received == order.total == order.items_total + order.shipping_cost
     expect(shopper.locator(".cart-count")).to_have_text("0")
 
     expect(watched.get_by_text("Vendu")).to_be_visible(timeout=WITHIN)

@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
     counted per client in the database (payments.limits)."""
 
     dependencies = [
-        ("payments", "0003_order_shopper_id"),
+        ("payments", "0004_order_shipping"),
     ]
 
     operations = [

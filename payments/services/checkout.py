@@ -1,0 +1,273 @@
+"""Commander (SPEC §7): hold the cart's pieces for a new order, then open its Stripe
+Checkout Session. Two shoppers can never both reach Stripe for one piece."""
+
+import logging
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from payments import limits, stripe_client
+from payments.models import Order, OrderItem, cents
+from payments.services.locking import after_commit, db_now_plus, lock_order_alone
+from payments.services.release import cancel_order, fail_order
+from payments.services.shipping import shipping_cost_for, shipping_label
+from payments.services.stripe_calls import expire_session_now
+from products import stock
+from products.models import Product, StockStatus
+
+logger = logging.getLogger(__name__)
+
+# The hold outlives the Checkout Session, so a payment made in the session's
+# last second still finds its pieces held (SPEC §7).
+SESSION_EXTRA = timedelta(minutes=1)
+HOLD_EXTRA = timedelta(minutes=3)
+CANCEL_SALT = "payments.cancel"
+# How long the second click of a double click waits for the session the first one is
+# creating (Stripe's answer); an order older than this without a session is given up.
+SESSION_CREATION_WAIT = timedelta(seconds=30)
+
+
+class CheckoutError(Exception):
+    """Checkout cannot start; `message` is for the shopper, in French."""
+
+    def __init__(self, message: str, *, unavailable: Iterable[Product] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.unavailable = list(unavailable)
+
+
+def start_checkout(
+    *, product_ids: list[int], shopper_id: str, client_address: str | None = None
+) -> Order:
+    """Hold the cart's pieces for a new order and open its Stripe Checkout Session.
+
+    The same shopper (same session) with the same cart and a session still open, or
+    being created by their other click, gets that order back; with a different cart,
+    their previous open order is cancelled first; only then are the client address's
+    open checkouts counted (SPEC §6). Raises CheckoutError when the cart is over
+    CHECKOUT_MAX_PIECES, a piece is not available or Stripe fails, and
+    limits.CheckoutLimitReached when the client address has its share of open checkouts.
+    """
+    if not product_ids:
+        raise CheckoutError("Votre panier est vide.")
+    if refusal := limits.too_many_pieces(product_ids):
+        raise CheckoutError(refusal)
+    previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
+    if previous is not None:
+        return previous
+    for stale in Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING):
+        if not (_session_being_created(stale) and _holds_exactly(stale, product_ids)):
+            cancel_order(order_id=stale.pk)
+
+    client = limits.Client.from_address(client_address) if client_address else None
+    try:
+        order = _create_order_and_hold(
+            product_ids=product_ids, shopper_id=shopper_id, client=client
+        )
+    except (CheckoutError, limits.CheckoutLimitReached):
+        # A double click: the other request of this shopper may have won the pieces.
+        previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
+        if previous is not None:
+            return previous
+        raise
+    expires_at = int(time.time()) + int((_hold_minutes() + SESSION_EXTRA).total_seconds())
+    try:
+        session = stripe_client.create_checkout_session(
+            session_params(order, expires_at=expires_at),
+            idempotency_key=f"order-{order.reference}-checkout",
+        )
+    except stripe_client.StripeUnavailable as error:
+        fail_order(order_id=order.pk, error=str(error))
+        raise CheckoutError(
+            "Le paiement est momentanément indisponible. Aucune somme n'a été débitée ; "
+            "vos pièces restent dans votre panier, réessayez dans un instant."
+        ) from error
+    order = _record_session(order.pk, session, expires_at=expires_at)
+    if order.status != Order.Status.PENDING:
+        raise CheckoutError(
+            "Votre panier a changé pendant la préparation du paiement : vérifiez-le, puis "
+            "cliquez à nouveau sur « Commander »."
+        )
+    logger.info("Checkout started", extra={"order": order.reference, "session": session.id})
+    return order
+
+
+def _record_session(
+    order_id: int, session: stripe_client.CheckoutSession, *, expires_at: int
+) -> Order:
+    """Keep the new session on its order. An order cancelled while Stripe was creating it
+    (a new cart from another tab) holds nothing any more: its session is expired after
+    commit, like any cancelled order's, instead of staying open and payable."""
+    with transaction.atomic():
+        order = lock_order_alone(order_id)
+        order.stripe_session_id = session.id
+        if order.status == Order.Status.PENDING:
+            order.checkout_url = session.url
+            order.checkout_expires_at = datetime.fromtimestamp(expires_at, tz=UTC)
+        else:
+            order.session_expiry_pending = True
+            after_commit(expire_session_now, order.pk)
+        order.save(
+            update_fields=[
+                "stripe_session_id",
+                "checkout_url",
+                "checkout_expires_at",
+                "session_expiry_pending",
+                "updated_at",
+            ]
+        )
+    return order
+
+
+def _hold_minutes() -> timedelta:
+    return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
+
+
+def _reusable_order(*, shopper_id: str, product_ids: list[int]) -> Order | None:
+    """The shopper's open order, if it covers exactly this cart and its session is still open.
+
+    If that order's session is still being created (the first click of a double click is
+    at Stripe), wait for it, so that both clicks lead to the one session."""
+    deadline = time.monotonic() + SESSION_CREATION_WAIT.total_seconds()
+    while True:
+        margin = timezone.now() + timedelta(minutes=1)
+        waiting = False
+        for order in Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING):
+            if not _holds_exactly(order, product_ids):
+                continue
+            if order.checkout_url and order.checkout_expires_at > margin:
+                return order
+            waiting = waiting or _session_being_created(order)
+        if not waiting or time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
+def _holds_exactly(order: Order, product_ids: list[int]) -> bool:
+    """Whether the order is for exactly these pieces and still holds every one."""
+    items = set(order.items.values_list("product_id", flat=True))
+    still_held = (
+        Product.objects.with_status()
+        .filter(held_by=order, stock_status=StockStatus.RESERVED)
+        .count()
+    )
+    return items == set(product_ids) and still_held == len(items)
+
+
+def _session_being_created(order: Order) -> bool:
+    """A pending order without its session yet, young enough for Stripe to be answering."""
+    return not order.checkout_url and order.created_at > timezone.now() - SESSION_CREATION_WAIT
+
+
+@transaction.atomic
+def _create_order_and_hold(
+    *, product_ids: list[int], shopper_id: str, client: limits.Client | None = None
+) -> Order:
+    if client is not None:
+        limits.check_open_checkouts(client)  # takes the client's lock, before the products'
+    products = stock.lock_products(product_ids)
+    missing = set(product_ids) - {p.pk for p in products}
+    unavailable = [p for p in products if p.status != StockStatus.AVAILABLE]
+    if missing or unavailable:
+        raise CheckoutError(_unavailable_message(unavailable, missing), unavailable=unavailable)
+    items_total = sum((p.price for p in products), Decimal("0.00"))
+    shipping_cost = shipping_cost_for(items_total)
+    order = Order.objects.create(
+        items_total=items_total,
+        shipping_cost=shipping_cost,
+        total=items_total + shipping_cost,
+        currency=settings.SHOP_CURRENCY,
+        shopper_id=shopper_id,
+        client_hash=client.hash if client is not None else "",
+    )
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, product=p, name=p.name, price=p.price) for p in products
+    )
+    stock.hold_products(
+        products, order_id=order.pk, until=db_now_plus(_hold_minutes() + HOLD_EXTRA)
+    )
+    return order
+
+
+def _unavailable_message(unavailable: list[Product], missing: set[int]) -> str:
+    sold = [p.name for p in unavailable if p.status == StockStatus.SOLD]
+    reserved = [p.name for p in unavailable if p.status == StockStatus.RESERVED]
+    parts = []
+    if sold:
+        verb = "vient d'être vendue" if len(sold) == 1 else "viennent d'être vendues"
+        parts.append(f"{_names(sold)} {verb}")
+    if reserved:
+        verb = "est" if len(reserved) == 1 else "sont"
+        parts.append(f"{_names(reserved)} {verb} en cours d'achat par un autre client")
+    if missing:
+        parts.append("une pièce de votre panier n'est plus au catalogue")
+    removed = (
+        "Elle a été retirée" if len(unavailable) + len(missing) == 1 else "Elles ont été retirées"
+    )
+    return f"Désolé : {' ; '.join(parts)}. {removed} de votre panier."
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(f"« {name} »" for name in names)
+
+
+def session_params(order: Order, *, expires_at: int) -> dict[str, Any]:
+    """The Checkout Session's parameters: the pieces at their database price, the one
+    shipping rate decided with the order, and the address and phone to collect."""
+    metadata = {"order_id": order.reference}
+    signed = signing.dumps(order.reference, salt=CANCEL_SALT)
+    return {
+        "mode": "payment",
+        "line_items": [
+            {
+                "quantity": 1,
+                "price_data": {
+                    "currency": order.currency,
+                    "unit_amount": cents(item.price),
+                    "product_data": {
+                        "name": item.name,
+                        "description": f"Pièce unique · {settings.SHOP_NAME}",
+                    },
+                },
+            }
+            for item in order.items.all()
+        ],
+        "success_url": settings.APP_URL
+        + reverse("payments:thanks")
+        + "?session_id={CHECKOUT_SESSION_ID}",
+        "cancel_url": f"{settings.APP_URL}{reverse('payments:cancelled')}?commande={signed}",
+        "client_reference_id": order.reference,
+        "metadata": metadata,
+        "payment_intent_data": {
+            "metadata": metadata,
+            "description": f"{settings.SHOP_NAME} · commande {order.reference}",
+        },
+        "shipping_address_collection": {"allowed_countries": settings.SHIPPING_COUNTRIES},
+        "phone_number_collection": {"enabled": True},
+        "shipping_options": [
+            {
+                "shipping_rate_data": {
+                    "type": "fixed_amount",
+                    "fixed_amount": {"amount": order.shipping_cents, "currency": order.currency},
+                    "display_name": shipping_label(order.shipping_cost),
+                }
+            }
+        ],
+        "expires_at": expires_at,
+        "locale": "fr",
+    }
+
+
+def unsign_cancel_reference(value: str) -> str | None:
+    try:
+        return signing.loads(value, salt=CANCEL_SALT, max_age=timedelta(days=2))
+    except signing.BadSignature:
+        return None

@@ -1,0 +1,73 @@
+"""Refunds: a payment the shop cannot honour (a piece already sold, a wrong amount) is
+refunded in the transaction that finds it; the owner refunds a paid order from the admin.
+The refund itself reaches Stripe after commit (`stripe_calls.refund_now`)."""
+
+import logging
+from collections.abc import Iterable
+from functools import partial
+
+from django.db import transaction
+
+from payments import notifications
+from payments.models import Order, OrderItem
+from payments.services.locking import after_commit, lock_order
+from payments.services.stripe_calls import refund_now
+from products import stock
+from products.models import Product
+
+logger = logging.getLogger(__name__)
+
+
+def refund_in_transaction(order: Order, products: list[Product], reason: str) -> str:
+    stock.release_holds(products, order_id=order.pk)
+    order.status = Order.Status.REFUNDED
+    order.refund_reason = reason
+    order.refund_pending = bool(order.stripe_payment_intent_id)
+    order.save()
+    after_commit(refund_now, order.pk)
+    after_commit(notifications.order_refunded, order.pk)
+    logger.error("Paid order refunded automatically (%s)", reason, extra={"order": order.reference})
+    return f"refunded ({reason})"
+
+
+def refund_paid_order(*, order_id: int, put_back_on_sale: bool) -> str:
+    """Owner action: refund a paid order in full, and if asked, put its pieces back on sale."""
+    with transaction.atomic():
+        order, products, _ = lock_order(order_id)
+        if order.status != Order.Status.PAID:
+            return f"unchanged ({order.status})"
+        if put_back_on_sale:
+            OrderItem.objects.filter(order=order).update(sold=False)
+            stock.put_back_on_sale([p.pk for p in products], owned=sold_to_paid_order)
+        order.status = Order.Status.REFUNDED
+        order.refund_reason = Order.RefundReason.ADMIN
+        order.refund_pending = bool(order.stripe_payment_intent_id)
+        order.save()
+        after_commit(refund_now, order.pk)
+        after_commit(partial(notifications.order_refunded, to_owner=False), order.pk)
+    return "refunded (admin)"
+
+
+def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
+    """The ids, among these, of pieces that belong to a paid order.
+
+    A piece whose order was refunded without being put back on sale keeps its item's
+    `sold` flag until the owner puts it back; it no longer belongs to anyone.
+    """
+    return set(
+        OrderItem.objects.filter(
+            product_id__in=list(product_ids), sold=True, order__status=Order.Status.PAID
+        ).values_list("product_id", flat=True)
+    )
+
+
+@transaction.atomic
+def put_back_on_sale(product_ids: Iterable[int]) -> tuple[list[Product], list[Product]]:
+    """Owner action: put sold pieces back on sale, except those a paid order owns.
+
+    The items of refunded orders let go of the pieces put back, so that they can sell
+    again under the single-sale constraint. Returns (put back, refused).
+    """
+    done, refused = stock.put_back_on_sale(product_ids, owned=sold_to_paid_order)
+    OrderItem.objects.filter(product_id__in=[p.pk for p in done], sold=True).update(sold=False)
+    return done, refused

@@ -1,0 +1,96 @@
+"""Shipping: what sending an order costs (decided at Commander, SPEC §4 and §7), and the
+shipment of a paid order, which the buyer hears about once."""
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from payments import notifications
+from payments.models import Order
+from payments.services.locking import after_commit, lock_order_alone
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+FREE_SHIPPING_LABEL = "Livraison offerte"
+SHIPPING_LABEL = "Livraison"
+
+
+class ShipmentRefused(Exception):
+    """The shipment cannot be recorded as asked; `message` is for the owner, in French."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def shipping_cost_for(items_total: Decimal) -> Decimal:
+    """`SHIPPING_FLAT_EUR`, or nothing when the pieces reach `SHIPPING_FREE_ABOVE_EUR`
+    (0 disables that threshold; a flat rate of 0 makes shipping always free)."""
+    flat = settings.SHIPPING_FLAT_EUR
+    free_above = settings.SHIPPING_FREE_ABOVE_EUR
+    if flat <= 0 or (free_above > 0 and items_total >= free_above):
+        return ZERO
+    return flat
+
+
+def shipping_label(cost: Decimal) -> str:
+    """The shipping option's name, as Checkout and the shop's pages show it."""
+    return SHIPPING_LABEL if cost > 0 else FREE_SHIPPING_LABEL
+
+
+def ship_order(
+    *, order_id: int, carrier: str, tracking_number: str, tracking_url: str = ""
+) -> Order:
+    """Record that a paid order left, and send the buyer the tracking, once.
+
+    The order row is locked: of two concurrent submissions (two tabs, a double click),
+    the second finds `shipped_at` set and is refused; the tracking of a shipped order is
+    changed with `update_tracking`, which sends nothing.
+    """
+    with transaction.atomic():
+        order = lock_order_alone(order_id)
+        if order.status != Order.Status.PAID:
+            raise ShipmentRefused(
+                f"La commande {order.reference} n'est pas payée "
+                f"({order.get_status_display().lower()}) : rien à expédier."
+            )
+        if order.shipped_at is not None:
+            raise ShipmentRefused(
+                f"La commande {order.reference} est déjà expédiée et le client prévenu : "
+                "aucun second e-mail n'est envoyé. Modifiez le suivi si besoin."
+            )
+        order.shipped_at = timezone.now()
+        _set_tracking(order, carrier, tracking_number, tracking_url)
+        order.save(update_fields=[*TRACKING_FIELDS, "shipped_at", "updated_at"])
+        after_commit(notifications.order_shipped, order.pk)
+    logger.info("Order shipped", extra={"order": order.reference})
+    return order
+
+
+def update_tracking(
+    *, order_id: int, carrier: str, tracking_number: str, tracking_url: str = ""
+) -> Order:
+    """Correct the carrier or tracking of a shipped order; the buyer is not written to again."""
+    with transaction.atomic():
+        order = lock_order_alone(order_id)
+        if order.shipped_at is None:
+            raise ShipmentRefused(
+                f"La commande {order.reference} n'est pas encore expédiée : "
+                "enregistrez d'abord l'expédition."
+            )
+        _set_tracking(order, carrier, tracking_number, tracking_url)
+        order.save(update_fields=[*TRACKING_FIELDS, "updated_at"])
+    return order
+
+
+TRACKING_FIELDS = ["carrier", "tracking_number", "tracking_url"]
+
+
+def _set_tracking(order: Order, carrier: str, tracking_number: str, tracking_url: str) -> None:
+    order.carrier = carrier.strip()
+    order.tracking_number = tracking_number.strip()
+    order.tracking_url = tracking_url.strip()
