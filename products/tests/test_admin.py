@@ -81,7 +81,7 @@ def test_changelist_shows_thumbnail_price_and_status(staff_client, make_product)
 
     html = response.content.decode()
     assert _listed(response) == {"Huile sur toile", "Carafe", "Lampe"}
-    assert f'<img src="{with_photo.image.url}" alt="" width="48" height="48"' in html
+    assert f'<img src="{with_photo.card_small.url}" alt="" width="48" height="48"' in html
     assert f"1{NBSP}250,00{NBSP}€" in html
     for label in ("Disponible", "Réservé", "Vendu"):
         assert f">{label}<" in html
@@ -155,6 +155,7 @@ def test_owner_adds_a_piece_with_a_photo(staff_client):
             "description": "Grès émaillé.",
             "image": photo,
             "in_stock": "on",
+            **NO_MORE_PHOTOS,
         },
     )
 
@@ -168,7 +169,8 @@ def test_owner_adds_a_piece_with_a_photo(staff_client):
 def test_add_form_refuses_a_zero_price(staff_client):
     """The form says the price must be positive instead of failing in the database."""
     response = staff_client.post(
-        ADD, {"name": "Gratuit", "slug": "gratuit", "price": "0", "in_stock": "on"}
+        ADD,
+        {"name": "Gratuit", "slug": "gratuit", "price": "0", "in_stock": "on", **NO_MORE_PHOTOS},
     )
 
     assert response.status_code == 200
@@ -177,12 +179,17 @@ def test_add_form_refuses_a_zero_price(staff_client):
     assert not Product.objects.filter(slug="gratuit").exists()
 
 
+# The management form of the "autres photos" inline, with no photo added.
+NO_MORE_PHOTOS = {"images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0"}
+
+
 def _change_form_data(product: Product, **overrides: str) -> dict[str, str]:
     data = {
         "name": product.name,
         "slug": product.slug,
         "price": str(product.price),
         "description": product.description,
+        **NO_MORE_PHOTOS,
     }
     if product.in_stock:
         data["in_stock"] = "on"
