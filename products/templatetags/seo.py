@@ -5,10 +5,13 @@ import json
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils.html import _json_script_escapes, format_html
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
+
+# The characters json_script escapes: none can end the element or open a comment.
+_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 @register.filter
@@ -16,5 +19,5 @@ def ld_json(value: object) -> SafeString:
     data = json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
     return format_html(
         '<script type="application/ld+json">{}</script>',
-        mark_safe(data.translate(_json_script_escapes)),
+        mark_safe(data.translate(_ESCAPES)),
     )
