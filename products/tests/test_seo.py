@@ -292,7 +292,9 @@ def test_sitemap_lists_every_piece_sold_ones_too_categories_and_legal_pages(
         url.findtext(f"{SITEMAP_NS}loc"): url.findtext(f"{SITEMAP_NS}lastmod")
         for url in root.iter(f"{SITEMAP_NS}url")
     }
-    assert lastmods[f"{APP_URL}/produits/carafe/"] == sold.updated_at.date().isoformat()
+    assert (
+        lastmods[f"{APP_URL}/produits/carafe/"] == timezone.localdate(sold.updated_at).isoformat()
+    )
 
 
 def test_robots_txt_keeps_crawlers_out_of_cart_checkout_and_admin(client, db):
