@@ -26,6 +26,12 @@ logger = logging.getLogger(__name__)
 @checkout_rate_limit
 def checkout_start(request: HttpRequest) -> HttpResponse:
     """ "Commander": hold the cart's pieces and send the shopper to Stripe Checkout."""
+    if not request.POST.get("cgv"):
+        messages.error(
+            request,
+            "Pour commander, cochez « J'ai lu et j'accepte les conditions générales de vente ».",
+        )
+        return redirect("cart:detail")
     cart = Cart(request.session)
     try:
         order = services.start_checkout(

@@ -9,14 +9,14 @@ from django.utils.html import format_html
 
 from payments import services
 from products import stock
-from products.models import Product, StockStatus
+from products.models import Category, Product, ProductImage, StockStatus
 from products.templatetags.money import euros
 
 
 class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
-        fields = ["name", "slug", "price", "description", "image", "in_stock"]
+        fields = ["name", "slug", "category", "price", "description", "image", "in_stock"]
 
     def clean_price(self) -> Decimal:
         # The database refuses it too (product_price_positive); this says so on the field.
@@ -48,9 +48,37 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    list_editable = ["position"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class ProductImageInline(admin.TabularInline):
+    """More photos of the piece, shown after the main one in the order of `position`."""
+
+    model = ProductImage
+    fields = ["preview", "image", "alt", "position"]
+    readonly_fields = ["preview"]
+    ordering = ["position", "id"]
+    extra = 1
+
+    @admin.display(description="aperçu")
+    def preview(self, obj: ProductImage) -> str:
+        if not obj.pk or not obj.image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="" width="48" height="48" class="admin-thumbnail">',
+            obj.card_small.url,
+        )
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
     form = ProductAdminForm
+    inlines = [ProductImageInline]
     list_display = [
         "thumbnail",
         "name",
@@ -58,15 +86,16 @@ class ProductAdmin(admin.ModelAdmin):
         "status_display",
         "in_stock",
         "created_at",
+        "category",
     ]
     list_display_links = ["thumbnail", "name"]
-    list_filter = [StatusFilter, "in_stock", "created_at"]
+    list_filter = [StatusFilter, "category", "in_stock", "created_at"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["held_by", "held_until", "created_at", "updated_at", "preview"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "price", "description"]}),
-        ("Photo", {"fields": ["image", "preview"]}),
+        (None, {"fields": ["name", "slug", "category", "price", "description"]}),
+        ("Photo principale", {"fields": ["image", "preview"]}),
         ("Stock", {"fields": ["in_stock", "held_by", "held_until"]}),
         ("Historique", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -75,7 +104,7 @@ class ProductAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
-        return super().get_queryset(request).with_status()
+        return super().get_queryset(request).with_status().select_related("category")
 
     def save_model(self, request: HttpRequest, obj: Product, form, change: bool) -> None:
         """Write only the fields the owner changed.
@@ -111,7 +140,7 @@ class ProductAdmin(admin.ModelAdmin):
             return "—"
         return format_html(
             '<img src="{}" alt="" width="48" height="48" class="admin-thumbnail">',
-            obj.image.url,
+            obj.card_small.url,
         )
 
     @admin.display(description="aperçu")

@@ -1,4 +1,5 @@
-"""The demo catalogue: two dozen French pieces with pictures drawn by Pillow."""
+"""The demo catalogue: two dozen French pieces with pictures drawn by Pillow, in five
+categories, some with several photos."""
 
 import hashlib
 import io
@@ -8,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
-from products.models import Product
+from products.models import Category, Product, ProductImage
 
 DEMO_PIECES: list[tuple[str, str, str]] = [
     (
@@ -45,6 +46,58 @@ DEMO_PIECES: list[tuple[str, str, str]] = [
     ("Horloge de gare en tôle", "260.00", "Double face, mécanisme à quartz neuf."),
 ]
 
+DEMO_CATEGORIES: list[tuple[str, str, list[str]]] = [
+    (
+        "Mobilier",
+        "Fauteuils, commodes et tables, restaurés quand il le fallait.",
+        ["Fauteuil bridge", "Commode de métier", "Chaise Baumann", "Table d'appoint", "Console"],
+    ),
+    (
+        "Luminaires",
+        "Lampes et appliques, toutes recâblées aux normes.",
+        ["Lampe champignon", "Applique en laiton", "Paire de bougeoirs"],
+    ),
+    (
+        "Arts de la table",
+        "Céramiques, cristal et porcelaine pour dresser une table qui ne ressemble à aucune autre.",
+        [
+            "Vase en grès",
+            "Carafe en cristal",
+            "Service à café",
+            "Coupe en céramique",
+            "Théière",
+            "Pichet en faïence",
+        ],
+    ),
+    (
+        "Décoration",
+        "Miroirs, tapis, paniers et objets choisis un à un.",
+        [
+            "Miroir soleil",
+            "Tapis berbère",
+            "Boîte à bijoux",
+            "Plaid en laine",
+            "Panier de marché",
+            "Horloge de gare",
+            "Sculpture bois flotté",
+        ],
+    ),
+    (
+        "Art et affiches",
+        "Peintures, gravures et affiches d'époque.",
+        ["Huile sur toile", "Affiche lithographique", "Gravure"],
+    ),
+]
+
+# More photos for a few pieces: (start of the name, alt texts of the extra photos).
+DEMO_EXTRA_PHOTOS: list[tuple[str, list[str]]] = [
+    ("Fauteuil bridge", ["Le fauteuil de trois quarts", "Détail du velours et du pied"]),
+    ("Vase en grès", ["Le vase vu de dessus", "La signature sous la base"]),
+    ("Lampe champignon", ["La lampe allumée"]),
+    ("Commode de métier", ["Les tiroirs ouverts", "Détail d'une poignée en laiton"]),
+    ("Théière en fonte", ["Le filtre en inox"]),
+]
+
 PALETTE = ["#8a3b2e", "#3b5b6d", "#6d7b3b", "#b07a12", "#5b4a6d", "#2f6b5a", "#9c5d3a", "#44546a"]
 
 
@@ -69,15 +122,49 @@ def demo_image(name: str) -> ContentFile:
     return ContentFile(buffer.getvalue(), name=f"{slugify(name)}.jpg")
 
 
+def _demo_category(name: str) -> str:
+    return next(
+        category for category, _, starts in DEMO_CATEGORIES if name.startswith(tuple(starts))
+    )
+
+
+def load_demo_categories() -> dict[str, Category]:
+    """The demo categories, created if missing; the owner's edits are kept."""
+    categories = {}
+    for position, (name, description, _) in enumerate(DEMO_CATEGORIES, start=1):
+        categories[name], _ = Category.objects.get_or_create(
+            slug=slugify(name),
+            defaults={"name": name, "description": description, "position": position},
+        )
+    return categories
+
+
 def load_demo_catalogue() -> tuple[int, int]:
-    """Create the demo pieces that are missing. Returns (created, already there)."""
+    """Create the demo pieces that are missing, with their categories and photos.
+    Returns (created, already there)."""
+    categories = load_demo_categories()
     created = 0
     for name, price, description in DEMO_PIECES:
         product, was_created = Product.objects.get_or_create(
             slug=slugify(name),
-            defaults={"name": name, "price": Decimal(price), "description": description},
+            defaults={
+                "name": name,
+                "price": Decimal(price),
+                "description": description,
+                "category": categories[_demo_category(name)],
+            },
         )
         if was_created:
+            # Saving a photo writes its renditions (cards, product page) once.
             product.image.save(f"{product.slug}.jpg", demo_image(name), save=True)
+            for start, alts in DEMO_EXTRA_PHOTOS:
+                if name.startswith(start):
+                    for position, alt in enumerate(alts, start=1):
+                        extra = ProductImage(product=product, alt=alt, position=position)
+                        extra.image.save(
+                            f"{product.slug}-{position + 1}.jpg",
+                            demo_image(f"{name} {alt}"),
+                            save=True,
+                        )
             created += 1
     return created, len(DEMO_PIECES) - created

@@ -4,6 +4,28 @@ from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
+from products.photos import CARD_SIZES, PHOTO_SIZES, card, photo
+
+
+class Category(models.Model):
+    """A shelf of the shop (« Luminaires », « Céramique »…), in the owner's order."""
+
+    name = models.CharField("nom", max_length=100)
+    slug = models.SlugField("slug", max_length=100, unique=True)
+    description = models.TextField("description", blank=True)
+    position = models.PositiveIntegerField("position", default=0)
+
+    class Meta:
+        verbose_name = "catégorie"
+        verbose_name_plural = "catégories"
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("products:category", kwargs={"slug": self.slug})
+
 
 class StockStatus(models.TextChoices):
     AVAILABLE = "available", "Disponible"
@@ -47,6 +69,19 @@ class Product(models.Model):
         related_name="held_products",
     )
     held_until = models.DateTimeField("réservé jusqu'à", null=True, blank=True)
+    category = models.ForeignKey(
+        Category,
+        verbose_name="catégorie",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="products",
+    )
+
+    card_small = card(CARD_SIZES[0])
+    card_large = card(CARD_SIZES[1])
+    photo_medium = photo(PHOTO_SIZES[0])
+    photo_large = photo(PHOTO_SIZES[1])
 
     objects = ProductQuerySet.as_manager()
 
@@ -87,3 +122,32 @@ class Product(models.Model):
     @property
     def status_label(self) -> str:
         return StockStatus(self.status).label
+
+
+class ProductImage(models.Model):
+    """One more photo of a piece, after its main photo (`Product.image`)."""
+
+    product = models.ForeignKey(
+        Product, verbose_name="pièce", on_delete=models.CASCADE, related_name="images"
+    )
+    image = models.ImageField("photo", upload_to="products/")
+    alt = models.CharField(
+        "texte alternatif",
+        max_length=200,
+        blank=True,
+        help_text="Ce que montre la photo, pour qui ne la voit pas (« Le dos du fauteuil »).",
+    )
+    position = models.PositiveIntegerField("position", default=0)
+
+    card_small = card(CARD_SIZES[0])
+    card_large = card(CARD_SIZES[1])
+    photo_medium = photo(PHOTO_SIZES[0])
+    photo_large = photo(PHOTO_SIZES[1])
+
+    class Meta:
+        verbose_name = "photo"
+        verbose_name_plural = "autres photos"
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt or f"Photo de {self.product}"

@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sites",
+    "django.contrib.flatpages",
+    "django.contrib.sitemaps",
+    "imagekit",
     "axes",
     "csp",
     "products",
@@ -107,6 +111,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django.contrib.sites, for the legal pages (django.contrib.flatpages): one site.
+SITE_ID = 1
+
 # django-axes first: it counts failed logins and refuses them once locked out. It needs the
 # request in authenticate(), so tests log in with client.force_login().
 AUTHENTICATION_BACKENDS = [
@@ -156,6 +163,11 @@ if AWS_STORAGE_BUCKET_NAME:
         },
     }
 
+# Photo renditions (django-imagekit) are written once, when a photo is saved, and
+# their URLs are then built without touching the storage (see docs/decisions/0004).
+IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "products.photos.GenerateOnSave"
+IMAGEKIT_CACHEFILE_DIR = "rendus"
+
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 # Mail: the console by default, any django-environ email URL otherwise.
@@ -166,6 +178,7 @@ OWNER_EMAIL = env.str("OWNER_EMAIL", default="")
 
 # Shop behaviour.
 SHOP_NAME = env.str("SHOP_NAME", default="Boutique")
+SHOP_TAGLINE = env.str("SHOP_TAGLINE", default="pièces uniques")
 CATALOGUE_PAGE_SIZE = env.int("CATALOGUE_PAGE_SIZE", default=12)
 STOCK_POLL_SECONDS = env.int("STOCK_POLL_SECONDS", default=30)
 CHECKOUT_HOLD_MINUTES = env.int("CHECKOUT_HOLD_MINUTES", default=30)

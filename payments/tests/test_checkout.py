@@ -32,7 +32,8 @@ def cart_client(*products) -> Client:
 
 
 def commander(client: Client, **data):
-    return client.post(reverse("payments:checkout"), data)
+    """Click "Commander", the conditions générales de vente accepted."""
+    return client.post(reverse("payments:checkout"), {"cgv": "on", **data})
 
 
 def status_of(product: Product) -> str:
@@ -164,6 +165,39 @@ def test_a_sold_piece_is_refused(stripe_server, make_product):
     page = client.get(response["Location"]).content.decode()
     assert "« Carafe » vient d&#x27;être vendue" in page
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("cgv", [None, ""])
+def test_commander_without_accepting_the_cgv_orders_nothing(stripe_server, make_product, cgv):
+    """Without the ticked `cgv` box: back to the cart with a French message; no order, no
+    hold, no Checkout Session at Stripe; the cart is kept as it was."""
+    piece = make_product(name="Carafe")
+    client = cart_client(piece)
+    data = {} if cgv is None else {"cgv": cgv}
+
+    response = client.post(reverse("payments:checkout"), data)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cart:detail")
+    page = client.get(response["Location"]).content.decode()
+    assert "cochez « J&#x27;ai lu et j&#x27;accepte les conditions générales de vente »" in page
+    assert not Order.objects.exists()
+    assert status_of(piece) == StockStatus.AVAILABLE
+    assert stripe_client.list_checkout_sessions(created_after=0) == []
+    assert client.session["cart"] == [piece.pk]
+
+
+def test_the_cart_asks_to_accept_the_cgv_before_commander(make_product):
+    """The Commander form carries a required `cgv` checkbox whose words link to the CGV."""
+    client = cart_client(make_product())
+
+    html = client.get(reverse("cart:detail")).content.decode()
+
+    assert '<input type="checkbox" id="cgv" name="cgv" value="on" required>' in html
+    assert (
+        '<label for="cgv">J\'ai lu et j\'accepte les <a href="/pages/cgv/">'
+        "conditions générales de vente</a></label>"
+    ) in html
 
 
 def test_an_empty_cart_cannot_be_ordered(stripe_server):

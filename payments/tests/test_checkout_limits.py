@@ -34,7 +34,8 @@ def cart_client(*products: Product, address: str = BOT) -> Client:
 
 
 def commander(client: Client):
-    return client.post(reverse("payments:checkout"))
+    """Click "Commander", the conditions générales de vente accepted."""
+    return client.post(reverse("payments:checkout"), {"cgv": "on"})
 
 
 def status_of(product: Product) -> str:

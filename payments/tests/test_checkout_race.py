@@ -33,7 +33,7 @@ def test_twelve_shoppers_one_piece_exactly_one_reaches_stripe(stripe_server, mak
     def shop(index: int) -> None:
         try:
             start.wait()
-            responses[index] = clients[index].post(reverse("payments:checkout"))
+            responses[index] = clients[index].post(reverse("payments:checkout"), {"cgv": "on"})
         except BaseException as error:  # surfaced by the assertion below
             errors.append(error)
         finally:
@@ -96,7 +96,7 @@ def test_a_double_click_sends_both_clicks_to_one_session(
             start.wait(timeout=30)
             if index == 1 and second_click == "while_at_stripe":
                 assert at_stripe.wait(timeout=30)
-            responses[index] = client.post(reverse("payments:checkout"))
+            responses[index] = client.post(reverse("payments:checkout"), {"cgv": "on"})
         except BaseException as error:  # surfaced by the assertion below
             errors.append(error)
         finally:

@@ -48,7 +48,7 @@ def commander(*products) -> tuple[Client, Order]:
     client = Client()
     for product in products:
         client.post(reverse("cart:add", args=[product.pk]))
-    response = client.post(reverse("payments:checkout"))
+    response = client.post(reverse("payments:checkout"), {"cgv": "on"})
     assert response.status_code == 303
     return client, Order.objects.get()
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from payments.models import Order, OrderItem
 from products.admin import ProductAdminForm
 from products.demo import demo_image
-from products.models import Product
+from products.models import Category, Product, ProductImage
 from products.tests.markup import attribute_of
 
 NBSP = "\N{NO-BREAK SPACE}"
@@ -81,7 +81,7 @@ def test_changelist_shows_thumbnail_price_and_status(staff_client, make_product)
 
     html = response.content.decode()
     assert _listed(response) == {"Huile sur toile", "Carafe", "Lampe"}
-    assert f'<img src="{with_photo.image.url}" alt="" width="48" height="48"' in html
+    assert f'<img src="{with_photo.card_small.url}" alt="" width="48" height="48"' in html
     assert f"1{NBSP}250,00{NBSP}€" in html
     for label in ("Disponible", "Réservé", "Vendu"):
         assert f">{label}<" in html
@@ -155,6 +155,7 @@ def test_owner_adds_a_piece_with_a_photo(staff_client):
             "description": "Grès émaillé.",
             "image": photo,
             "in_stock": "on",
+            **NO_MORE_PHOTOS,
         },
     )
 
@@ -168,7 +169,8 @@ def test_owner_adds_a_piece_with_a_photo(staff_client):
 def test_add_form_refuses_a_zero_price(staff_client):
     """The form says the price must be positive instead of failing in the database."""
     response = staff_client.post(
-        ADD, {"name": "Gratuit", "slug": "gratuit", "price": "0", "in_stock": "on"}
+        ADD,
+        {"name": "Gratuit", "slug": "gratuit", "price": "0", "in_stock": "on", **NO_MORE_PHOTOS},
     )
 
     assert response.status_code == 200
@@ -177,12 +179,17 @@ def test_add_form_refuses_a_zero_price(staff_client):
     assert not Product.objects.filter(slug="gratuit").exists()
 
 
+# The management form of the "autres photos" inline, with no photo added.
+NO_MORE_PHOTOS = {"images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0"}
+
+
 def _change_form_data(product: Product, **overrides: str) -> dict[str, str]:
     data = {
         "name": product.name,
         "slug": product.slug,
         "price": str(product.price),
         "description": product.description,
+        **NO_MORE_PHOTOS,
     }
     if product.in_stock:
         data["in_stock"] = "on"
@@ -393,3 +400,80 @@ def test_changelist_runs_a_constant_number_of_queries(staff_client, make_product
     assert _changelist_queries(staff_client, make_products, 5) == _changelist_queries(
         staff_client, make_products, 60
     )
+
+
+# Categories and more photos
+
+
+def _photo(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(f"{name}.jpg", demo_image(name).read(), content_type="image/jpeg")
+
+
+def test_owner_adds_a_piece_in_a_category_with_more_photos(staff_client):
+    """The add form takes a category and, inline, more photos with their alt text and
+    position; the page shows them in that order, and their renditions are written."""
+    category = Category.objects.create(name="Luminaires", slug="luminaires")
+
+    response = staff_client.post(
+        ADD,
+        {
+            "name": "Lampe champignon",
+            "slug": "lampe-champignon",
+            "category": str(category.pk),
+            "price": "145.00",
+            "image": _photo("Lampe"),
+            "in_stock": "on",
+            "images-TOTAL_FORMS": "2",
+            "images-INITIAL_FORMS": "0",
+            "images-0-image": _photo("Pied"),
+            "images-0-alt": "Le pied en laiton",
+            "images-0-position": "2",
+            "images-1-image": _photo("Allumee"),
+            "images-1-alt": "La lampe allumée",
+            "images-1-position": "1",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get(slug="lampe-champignon")
+    assert product.category == category
+    assert [i.alt for i in product.images.all()] == ["La lampe allumée", "Le pied en laiton"]
+    for photo in product.images.all():
+        assert photo.photo_medium.storage.exists(photo.photo_medium.name)
+    assert product.card_small.storage.exists(product.card_small.name)
+
+
+def test_the_change_form_lists_the_photos_inline_in_their_order(staff_client, make_product):
+    product = make_product()
+    for position, alt in [(2, "Deuxième"), (1, "Première")]:
+        extra = ProductImage(product=product, alt=alt, position=position)
+        extra.image.save(f"{alt}.jpg", demo_image(alt), save=True)
+
+    html = staff_client.get(_change_url(product)).content.decode()
+
+    assert html.index('value="Première"') < html.index('value="Deuxième"')
+    assert "Autres photos" in html
+
+
+def test_changelist_filters_and_shows_the_category(staff_client, make_product):
+    lights = Category.objects.create(name="Luminaires", slug="luminaires")
+    make_product(name="Lampe", category=lights)
+    make_product(name="Carafe")
+
+    response = staff_client.get(CHANGELIST, {"category__id__exact": str(lights.pk)})
+
+    assert _listed(response) == {"Lampe"}
+    assert ">Luminaires<" in response.content.decode()
+
+
+def test_owner_manages_categories(staff_client, db):
+    response = staff_client.post(
+        reverse("admin:products_category_add"),
+        {"name": "Arts de la table", "slug": "arts-de-la-table", "position": "3"},
+    )
+
+    assert response.status_code == 302
+    category = Category.objects.get(slug="arts-de-la-table")
+    assert category.position == 3
+    listing = staff_client.get(reverse("admin:products_category_changelist"))
+    assert "Arts de la table" in listing.content.decode()

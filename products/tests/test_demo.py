@@ -3,11 +3,27 @@
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from products.demo import DEMO_PIECES, demo_image
-from products.models import Product
+from products.demo import DEMO_CATEGORIES, DEMO_EXTRA_PHOTOS, DEMO_PIECES, demo_image
+from products.legal import LEGAL_PAGES
+from products.models import Category, Product, ProductImage
+from products.photos import GenerateOnSave
+
+
+@pytest.fixture(autouse=True)
+def _renditions_only_where_looked_at(request: pytest.FixtureRequest, monkeypatch) -> None:
+    """Writing 128 WebP renditions takes seconds: only the tests that look at them (those
+    using `with_renditions`) pay for it."""
+    if "with_renditions" not in request.fixturenames:
+        monkeypatch.setattr(GenerateOnSave, "on_source_saved", lambda self, file: None)
+
+
+@pytest.fixture
+def with_renditions() -> None:
+    """The demo's photos get their renditions, as in `make run`."""
 
 
 def _load_demo(*args: str) -> str:
@@ -19,6 +35,14 @@ def _load_demo(*args: str) -> str:
 def _media_files(settings) -> set[Path]:
     root = Path(settings.MEDIA_ROOT)
     return {p.relative_to(root) for p in root.rglob("*") if p.is_file()}
+
+
+def _photos(settings) -> set[Path]:
+    """The uploaded photos, without their renditions."""
+    return {p for p in _media_files(settings) if p.parts[0] == "products"}
+
+
+EXTRA_PHOTOS = sum(len(alts) for _, alts in DEMO_EXTRA_PHOTOS)
 
 
 def test_demo_loads_24_pieces_with_generated_photos(db, settings):
@@ -39,7 +63,54 @@ def test_demo_loads_24_pieces_with_generated_photos(db, settings):
         with Image.open(path) as image:
             assert image.format == "JPEG"
             assert image.size == (600, 600)
-    assert len(_media_files(settings)) == 24
+    assert len(_photos(settings)) == 24 + EXTRA_PHOTOS
+
+
+def test_demo_sorts_the_pieces_into_categories(db):
+    """Five categories in their order, each with pieces; every piece has a category."""
+    _load_demo()
+
+    categories = list(Category.objects.all())
+    assert [c.name for c in categories] == [name for name, _, _ in DEMO_CATEGORIES]
+    assert all(c.description and c.products.exists() for c in categories)
+    assert not Product.objects.filter(category=None).exists()
+    assert Product.objects.get(slug="theiere-en-fonte-emaillee").category.name == "Arts de la table"
+
+
+def test_demo_gives_some_pieces_several_photos_with_their_renditions(db, with_renditions):
+    """A few pieces have more photos, described for screen readers; every photo has its
+    WebP renditions written at load time, at the sizes the pages announce."""
+    _load_demo()
+
+    fauteuil = Product.objects.get(slug="fauteuil-bridge-annees-50")
+    assert [i.alt for i in fauteuil.images.all()] == [
+        "Le fauteuil de trois quarts",
+        "Détail du velours et du pied",
+    ]
+    assert ProductImage.objects.count() == EXTRA_PHOTOS
+    for source in [*Product.objects.all(), *ProductImage.objects.all()]:
+        for rendition, size in [
+            ("card_small", 320),
+            ("card_large", 640),
+            ("photo_medium", 640),
+            ("photo_large", 1200),
+        ]:
+            path = Path(getattr(source, rendition).path)
+            with Image.open(path) as image:
+                assert (image.format, image.size) == ("WEBP", (size, size)), path
+
+
+def test_demo_brings_the_legal_drafts(db):
+    """The legal pages exist after load_demo, even where they were deleted."""
+    from django.contrib.flatpages.models import FlatPage
+
+    FlatPage.objects.all().delete()
+
+    _load_demo()
+
+    assert sorted(FlatPage.objects.values_list("url", flat=True)) == sorted(
+        page.url for page in LEGAL_PAGES
+    )
 
 
 def test_demo_names_are_french(db):

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cart.cart import Cart
-from products.models import Product
+from products.models import Category, Product, ProductImage
 from products.tests.markup import stock_blocks, stock_statuses
 
 NBSP = "\N{NO-BREAK SPACE}"
@@ -223,18 +223,33 @@ def test_post_is_refused(client, make_product, path):
 # Constant number of SQL queries
 
 
-# The catalogue: the paginator's COUNT and the page's SELECT. The product page: one SELECT.
-CATALOGUE_QUERIES = 2
-PRODUCT_PAGE_QUERIES = 1
+# The catalogue (and a category page): the categories, the paginator's COUNT and the page's
+# SELECT. The product page: the piece with its category, then its other photos.
+CATALOGUE_QUERIES = 3
+PRODUCT_PAGE_QUERIES = 2
 
 
 def _mixed_catalogue(make_products, count: int) -> list[Product]:
-    """`count` pieces, with every status and with photos: what a real catalogue looks like."""
+    """`count` pieces, with every status, categories, photos, and more photos the more pieces
+    there are: what a real catalogue looks like."""
     products = make_products(count, image="products/photo.jpg")
     now = timezone.now()
     Product.objects.filter(pk__in=[p.pk for p in products[::3]]).update(in_stock=False)
     Product.objects.filter(pk__in=[p.pk for p in products[1::3]]).update(
         held_until=now + timedelta(minutes=10)
+    )
+    categories = Category.objects.bulk_create(
+        Category(name=f"Catégorie {n}", slug=f"categorie-{n}", position=n)
+        for n in range(count // 10 + 1)
+    )
+    for n, category in enumerate(categories):
+        Product.objects.filter(pk__in=[p.pk for p in products[n :: len(categories)]]).update(
+            category=category
+        )
+    ProductImage.objects.bulk_create(
+        ProductImage(product=product, image=f"products/more-{n}.jpg", alt=f"Vue {n}", position=n)
+        for product in products
+        for n in range(count // 20 + 1)
     )
     return products
 
@@ -250,6 +265,38 @@ def test_catalogue_runs_a_constant_number_of_queries(
         response = client.get("/")
 
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [5, 200])
+@pytest.mark.parametrize(
+    "params",
+    [{"q": "pièce"}, {"tri": "prix"}, {"tri": "prix-desc", "vendues": "0"}, {"page": "2"}],
+)
+def test_searching_sorting_and_filtering_keep_the_number_of_queries(
+    client, make_products, django_assert_num_queries, count, params
+):
+    """A search, a sort or a filter costs the catalogue's queries, whatever the catalogue."""
+    _mixed_catalogue(make_products, count)
+
+    with django_assert_num_queries(CATALOGUE_QUERIES):
+        response = client.get("/", params)
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_category_page_runs_a_constant_number_of_queries(
+    client, make_products, django_assert_num_queries, count
+):
+    """A category page costs the catalogue's queries: its category is one of the list."""
+    _mixed_catalogue(make_products, count)
+    category = Category.objects.order_by("position").last()
+
+    with django_assert_num_queries(CATALOGUE_QUERIES):
+        response = client.get(category.get_absolute_url())
+
+    assert response.status_code == 200
+    assert stock_statuses(response.content.decode())
 
 
 @pytest.mark.parametrize("count", [5, 200])

@@ -3,6 +3,8 @@
  * data-stock-status refreshed from GET /api/products?ids=… every
  * STOCK_POLL_SECONDS; CSS shows the matching form or label. In the cart, the
  * "Commander" button is disabled while a line is sold or reserved by someone else.
+ * A change is announced in the page's polite live region ([data-stock-announcer]),
+ * with the piece's name: "« Nom » vient d'être vendue."
  *
  * Plain script, loaded with `defer`, no inline code (CSP script-src 'self').
  * Pauses while the tab is hidden, polls at once when it comes back, backs off
@@ -52,19 +54,43 @@
     return result;
   }
 
+  // What the live region says when a piece changes (its name is data-product-name).
+  var ANNOUNCEMENTS = {
+    sold: "« {name} » vient d'être vendue.",
+    reserved: "« {name} » est réservée : un paiement est en cours.",
+    available: "« {name} » est de nouveau disponible.",
+  };
+
+  // Returns the sentences announcing the pieces whose status changed, one per piece.
   function applyStatuses(products) {
+    var sentences = [];
     for (var i = 0; i < products.length; i++) {
       var product = products[i];
       if (STATUSES.indexOf(product.status) === -1) {
         continue;
       }
       var nodes = document.querySelectorAll('[data-product-id="' + String(product.id) + '"]');
+      var name = null;
       for (var j = 0; j < nodes.length; j++) {
         if (nodes[j].getAttribute("data-stock-status") !== product.status) {
           nodes[j].setAttribute("data-stock-status", product.status);
+          name = name || nodes[j].getAttribute("data-product-name");
         }
       }
+      if (name) {
+        sentences.push(ANNOUNCEMENTS[product.status].replace("{name}", name));
+      }
     }
+    return sentences;
+  }
+
+  // The page's polite live region: only changes are announced, never a poll as such.
+  function announce(sentences) {
+    var region = document.querySelector("[data-stock-announcer]");
+    if (!region || sentences.length === 0) {
+      return;
+    }
+    region.textContent = sentences.join(" ");
   }
 
   // The cart: "Commander" is off while a line cannot be ordered.
@@ -128,7 +154,7 @@
           if (etag) {
             etags[query] = etag;
           }
-          applyStatuses(data.products);
+          announce(applyStatuses(data.products));
           return true;
         });
       })

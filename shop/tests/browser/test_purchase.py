@@ -31,6 +31,7 @@ def test_purchase_in_offline_mode(new_page, step, live_server, make_product):
 
     shopper.goto("/panier/")
     expect(shopper.locator(".cart-shipping")).to_contain_text("Livraison")
+    shopper.get_by_label("J'ai lu et j'accepte les conditions générales de vente").check()
     step(shopper, "cart")
     shopper.get_by_role("button", name="Commander").click()
 
@@ -100,6 +101,7 @@ def test_back_from_checkout_keeps_the_shoppers_own_hold_orderable(
     page.get_by_role("button", name="Ajouter au panier").click()
     expect(page.locator(".cart-count")).to_have_text("1")
     page.goto("/panier/")
+    page.get_by_label("J'ai lu et j'accepte les conditions générales de vente").check()
     page.get_by_role("button", name="Commander").click()
     expect(page).to_have_url(re.compile(re.escape(live_server.url + "/_stripe/pay/")))
     checkout_url = page.url
@@ -116,5 +118,6 @@ def test_back_from_checkout_keeps_the_shoppers_own_hold_orderable(
     expect(page.locator("[data-checkout-blocked]")).to_be_hidden()
     expect(line.get_by_text("en cours d'achat par un autre client")).to_be_hidden()
     step(page, "cart after Back")
+    page.get_by_label("J'ai lu et j'accepte les conditions générales de vente").check()
     commander.click()
     expect(page).to_have_url(checkout_url)

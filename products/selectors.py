@@ -1,0 +1,111 @@
+"""Reading the catalogue: search, sort and filter (`/?q=...&tri=...&vendues=0`)."""
+
+import unicodedata
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection
+from django.db.models import F, Func, Q, QuerySet, TextField
+
+from products.models import Category, Product
+
+SEARCH_CONFIG = "french_unaccent"  # created by migration 0004 (PostgreSQL)
+MAX_QUERY_LENGTH = 100
+
+
+class Sort:
+    RECENT = "recent"
+    PRICE = "prix"
+    PRICE_DESC = "prix-desc"
+    CHOICES = [(RECENT, "Nouveautés"), (PRICE, "Prix croissant"), (PRICE_DESC, "Prix décroissant")]
+    ORDER = {
+        RECENT: ["-created_at", "-id"],
+        PRICE: ["price", "-id"],
+        PRICE_DESC: ["-price", "-id"],
+    }
+
+
+class CatalogueForm(forms.Form):
+    """The catalogue's GET parameters. A bad value is ignored, never an error page."""
+
+    q = forms.CharField(label="Rechercher", max_length=MAX_QUERY_LENGTH, required=False)
+    tri = forms.ChoiceField(label="Trier par", choices=Sort.CHOICES, required=False)
+    vendues = forms.ChoiceField(
+        label="Pièces vendues", choices=[("1", "Montrer"), ("0", "Masquer")], required=False
+    )
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    """What the shopper asked for, cleaned: words, sort, whether sold pieces show."""
+
+    words: str = ""
+    sort: str = ""  # empty: newest first, or relevance when searching
+    show_sold: bool = True
+
+    @classmethod
+    def from_params(cls, params) -> "CatalogueQuery":
+        form = CatalogueForm(params)
+        form.is_valid()  # fills cleaned_data with the fields that are valid
+        data = form.cleaned_data
+        return cls(
+            words=" ".join(data.get("q", "").split()),
+            sort=data.get("tri", ""),
+            show_sold=data.get("vendues") != "0",
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.words) or not self.show_sold
+
+
+def fold(text: str | None) -> str:
+    """Lower case, without accents: "Théière" -> "theiere" (SQLite's search)."""
+    if text is None:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class Fold(Func):
+    """`fold()` in SQL: a function registered on each SQLite connection (products/apps.py)."""
+
+    function = "boutique_fold"
+    output_field = TextField()
+
+
+def _search(products: QuerySet[Product], words: str) -> QuerySet[Product]:
+    if connection.vendor == "postgresql":
+        vector = SearchVector("name", weight="A", config=SEARCH_CONFIG) + SearchVector(
+            "description", weight="B", config=SEARCH_CONFIG
+        )
+        query = SearchQuery(words, config=SEARCH_CONFIG, search_type="websearch")
+        return products.annotate(search=vector, rank=SearchRank(F("search"), query)).filter(
+            search=query
+        )
+    # SQLite: every word, accents and case aside, in the name or the description.
+    products = products.annotate(folded_name=Fold("name"), folded_description=Fold("description"))
+    for word in fold(words).split():
+        products = products.filter(
+            Q(folded_name__contains=word) | Q(folded_description__contains=word)
+        )
+    return products
+
+
+def catalogue_products(
+    *, query: CatalogueQuery, category: Category | None = None
+) -> QuerySet[Product]:
+    """The pieces to list, with their status, in the order asked for."""
+    products = Product.objects.with_status()
+    if category is not None:
+        products = products.filter(category=category)
+    if not query.show_sold:
+        products = products.filter(in_stock=True)
+    if query.words:
+        products = _search(products, query.words)
+    if query.sort:
+        return products.order_by(*Sort.ORDER[query.sort])
+    if query.words and connection.vendor == "postgresql":
+        return products.order_by(F("rank").desc(), "-created_at", "-id")
+    return products.order_by(*Sort.ORDER[Sort.RECENT])
