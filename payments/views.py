@@ -53,7 +53,12 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
 def checkout_thanks(request: HttpRequest) -> HttpResponse:
     """Stripe's success URL: the order summary, "Paiement confirmé" once paid."""
     session_id = request.GET.get("session_id", "")
-    order = Order.objects.filter(stripe_session_id=session_id).first() if session_id else None
+    # PostgreSQL refuses a NUL character in a query: such an id names no order.
+    order = (
+        Order.objects.filter(stripe_session_id=session_id).first()
+        if session_id and "\x00" not in session_id
+        else None
+    )
     if order is None:
         return render(request, "payments/unknown_order.html", status=404)
     order = services.sync_checkout_session(order)

@@ -256,6 +256,8 @@ def success_redirect_url(session: CheckoutSession) -> str:
 
 
 def find_session(session_id: str) -> CheckoutSession | None:
+    if "\x00" in session_id:  # PostgreSQL refuses it in a query; no session has one
+        return None
     return (
         CheckoutSession.objects.select_related("payment_intent")
         .filter(stripe_id=session_id)

@@ -328,6 +328,12 @@ def test_thank_you_page_for_an_unknown_session_is_404(stripe_server):
     assert "Commande introuvable" in response.content.decode()
 
 
+@pytest.mark.parametrize("session_id", ["\x00", "cs_test_\x00nope"])
+def test_thank_you_page_for_a_session_id_with_a_nul_character_is_404(stripe_server, session_id):
+    response = Client().get(reverse("payments:thanks"), {"session_id": session_id})
+    assert response.status_code == 404
+
+
 def test_the_database_refuses_a_second_sale_of_a_piece(make_product):
     piece = make_product()
     first = Order.objects.create(total=piece.price)

@@ -283,3 +283,10 @@ def test_the_page_is_404_for_an_unknown_session(offline_server):
     response = requests.get(f"{offline_server}/_stripe/pay/cs_test_unknown/", timeout=10)
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("session_id", ["%00", "cs_test_%00nope"])
+def test_the_page_is_404_for_a_session_id_with_a_nul_character(offline_server, session_id):
+    response = requests.get(f"{offline_server}/_stripe/pay/{session_id}/", timeout=10)
+
+    assert response.status_code == 404
