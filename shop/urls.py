@@ -11,6 +11,8 @@ from shop.views import healthz
 admin.site.site_header = f"{settings.SHOP_NAME} · administration"
 admin.site.site_title = settings.SHOP_NAME
 admin.site.index_title = "Gérer la boutique"
+# Empty fields read as the shop's own display methods write them.
+admin.site.empty_value_display = "—"
 
 urlpatterns = [
     path("", include("products.urls")),
