@@ -380,7 +380,8 @@ class OrderAdmin(ServiceWrittenAdmin):
         if not order.shipping_address:
             return "—"
         return render_to_string(
-            "payments/_shipping_address.html", {"shipping": order.shipping_address}
+            "payments/_shipping_address.html",
+            {"shipping": order.shipping_address, "untitled": True},
         )
 
     @admin.display(description="pièces")
