@@ -263,6 +263,14 @@ def test_shop_name_and_tagline_come_from_settings(client, make_product, settings
     assert data["offers"]["seller"]["name"] == "Brocante des Lilas"
 
 
+def test_the_catalogue_is_titled_with_the_tagline(client, db, settings):
+    settings.SHOP_TAGLINE = "objets chinés"
+    assert "<h1>Objets chinés</h1>" in client.get("/").content.decode()
+
+    settings.SHOP_TAGLINE = ""
+    assert "<h1>Catalogue</h1>" in client.get("/").content.decode()
+
+
 # sitemap.xml and robots.txt
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
