@@ -60,7 +60,8 @@ sur ce site par un consommateur.</p>
 
 <h2>1. Vendeur</h2>
 <p>[Raison sociale], [forme juridique], [adresse du siège], SIRET [SIRET], e-mail
-[adresse e-mail], téléphone [numéro]. Voir aussi les mentions légales.</p>
+[adresse e-mail], téléphone [numéro]. Voir aussi les
+<a href="/pages/mentions-legales/">mentions légales</a>.</p>
 
 <h2>2. Pièces proposées</h2>
 <p>Chaque pièce est unique et décrite aussi fidèlement que possible, photos à l'appui. Les
@@ -88,8 +89,9 @@ intégralement et automatiquement.</p>
 <h2>6. Livraison</h2>
 <p>Les pièces sont livrées à l'adresse indiquée lors du paiement, dans les pays proposés, en
 [délai] jours ouvrés après la confirmation du paiement, au plus tard dans les trente jours.
-Voir la page « Livraison et retours ». Le client vérifie le colis à la réception et signale
-tout dommage au transporteur et au vendeur sous [nombre] jours.</p>
+Voir la page <a href="/pages/livraison-retours/">« Livraison et retours »</a>. Le client
+vérifie le colis à la réception et signale tout dommage au transporteur et au vendeur sous
+[nombre] jours.</p>
 
 <h2>7. Droit de rétractation</h2>
 <p>Conformément aux articles L221-18 et suivants du Code de la consommation, le client
@@ -153,7 +155,7 @@ remboursement.</p>
 découverte du vice, demander la résolution de la vente ou une réduction du prix.</p>
 
 <h2>9. Données personnelles</h2>
-<p>Voir la page « Confidentialité ».</p>
+<p>Voir la page <a href="/pages/confidentialite/">« Confidentialité »</a>.</p>
 
 <h2>10. Médiation et litiges</h2>
 <p>En cas de litige, le client s'adresse d'abord au vendeur à [adresse e-mail]. À défaut
@@ -224,10 +226,10 @@ dommage sous [nombre] jours à [adresse e-mail], photos à l'appui.</p>
 
 <h2>Retours</h2>
 <p>Vous disposez de quatorze jours après la réception pour changer d'avis (droit de
-rétractation, voir les conditions générales de vente). Écrivez-nous à [adresse e-mail], puis
-renvoyez la pièce bien protégée à [adresse de retour]. Les frais de retour sont à votre
-charge [ou : « offerts »]. Vous êtes remboursé sous quatorze jours, frais de livraison
-initiaux compris.</p>
+rétractation, voir les <a href="/pages/cgv/">conditions générales de vente</a>). Écrivez-nous
+à [adresse e-mail], puis renvoyez la pièce bien protégée à [adresse de retour]. Les frais de
+retour sont à votre charge [ou : « offerts »]. Vous êtes remboursé sous quatorze jours, frais
+de livraison initiaux compris.</p>
 """
 
 LEGAL_PAGES: list[LegalPage] = [

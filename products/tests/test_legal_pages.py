@@ -1,5 +1,7 @@
 """The legal pages (django.contrib.flatpages at /pages/<slug>/), drafted by a migration."""
 
+import re
+
 import pytest
 from django.contrib.flatpages.models import FlatPage
 from django.contrib.messages import constants
@@ -54,6 +56,18 @@ def test_each_page_is_served_at_its_path(client, db, slug):
     assert f"<h1>{page.title}</h1>" in html
     assert f"<title>{page.title} · Boutique</title>" in html
     assert f'<link rel="canonical" href="http://127.0.0.1:8000/pages/{slug}/">' in html
+
+
+def test_the_drafts_link_the_pages_they_refer_to_and_every_link_works(client, db):
+    """« Voir la page « Confidentialité » » is a link a reader can follow, not dead text."""
+    hrefs = {
+        href for page in LEGAL_PAGES for href in re.findall(r'<a href="([^"]+)"', page.content)
+    }
+
+    assert {"/pages/mentions-legales/", "/pages/cgv/", "/pages/confidentialite/"} <= hrefs
+    assert "/pages/livraison-retours/" in hrefs
+    for href in hrefs:
+        assert client.get(href).status_code == 200, href
 
 
 def test_the_owner_edits_a_page_and_the_shop_shows_it(client, db):
