@@ -252,11 +252,12 @@ class OrderAdmin(ServiceWrittenAdmin):
     list_display = [
         "reference",
         "status_badge",
+        # Before the dates: on a laptop's width the last columns scroll out of sight.
+        "shipment_column",
         "total_display",
         "customer_email",
         "created_at",
         "paid_at",
-        "shipment_column",
         "refund_reason",
         "stripe_call_pending",
         "client_open_checkouts",
