@@ -322,6 +322,30 @@ def test_thank_you_page_says_pending_until_paid(stripe_server, make_product):
     assert "Paiement confirmé" in client.get(url).content.decode()
 
 
+@pytest.mark.parametrize(
+    ("reason", "says", "never_says"),
+    [
+        ("conflict", "une pièce a été vendue au même instant", "ne correspondait pas"),
+        ("amount_mismatch", "ne correspondait pas à son total", "vendue au même instant"),
+        ("admin", "a été remboursée", "vendue au même instant"),
+    ],
+)
+def test_thank_you_page_of_a_refunded_order_gives_the_true_reason(
+    stripe_server, make_product, reason, says, never_says
+):
+    client = cart_client(make_product())
+    commander(client)
+    order = Order.objects.get()
+    Order.objects.filter(pk=order.pk).update(status=Order.Status.REFUNDED, refund_reason=reason)
+
+    page = client.get(reverse("payments:thanks"), {"session_id": order.stripe_session_id})
+
+    text = page.content.decode()
+    assert "Commande remboursée" in text
+    assert says in text
+    assert never_says not in text
+
+
 def test_thank_you_page_for_an_unknown_session_is_404(stripe_server):
     response = Client().get(reverse("payments:thanks"), {"session_id": "cs_test_nope"})
     assert response.status_code == 404
