@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from cart.cart import Cart
 from cart.selectors import cart_summary
@@ -24,7 +24,7 @@ def _back(request: HttpRequest) -> HttpResponseRedirect:
 # Never from the browser's cache: coming Back from Stripe Checkout must show the
 # shopper's own hold (data-held-by-me), or the polling script would block Commander.
 @never_cache
-@require_GET
+@require_safe
 def cart_detail(request: HttpRequest) -> HttpResponse:
     summary = cart_summary(request)
     return render(request, "cart/cart_detail.html", {"summary": summary})

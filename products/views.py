@@ -4,7 +4,7 @@ from django.contrib.flatpages.views import render_flatpage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from products import seo
 from products.models import Category, Product
@@ -33,7 +33,7 @@ def _catalogue(
     return render(request, "products/product_list.html", context)
 
 
-@require_GET
+@require_safe
 def product_list(request: HttpRequest) -> HttpResponse:
     """The catalogue, newest first; sold pieces stay visible and say so.
 
@@ -41,7 +41,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return _catalogue(request, categories=list(Category.objects.all()))
 
 
-@require_GET
+@require_safe
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A category's pieces, with the catalogue's cards and parameters."""
     # The page lists every category anyway: the one asked for is found among them.
@@ -52,7 +52,7 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return _catalogue(request, categories=categories, category=category)
 
 
-@require_GET
+@require_safe
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = get_object_or_404(
         Product.objects.with_status().select_related("category").prefetch_related("images"),
@@ -68,14 +68,14 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "products/product_detail.html", context)
 
 
-@require_GET
+@require_safe
 def legal_page(request: HttpRequest, slug: str) -> HttpResponse:
     """A page the owner edits in the admin (django.contrib.flatpages): /pages/<slug>/."""
     page = get_object_or_404(FlatPage, url=f"/pages/{slug}/", sites=settings.SITE_ID)
     return render_flatpage(request, page)
 
 
-@require_GET
+@require_safe
 def robots_txt(request: HttpRequest) -> HttpResponse:
     return render(
         request,

@@ -336,3 +336,26 @@ def test_pages_with_a_cart_in_the_session_run_a_constant_number_of_queries(
         client.get(products[0].get_absolute_url())
 
     assert 'class="cart-count" aria-label="3 pièces dans le panier">3<' in html
+
+
+# HEAD: uptime monitors and link checkers ask it before (or instead of) GET.
+
+
+def test_the_shoppers_pages_answer_head_as_they_answer_get(client, make_product):
+    category = Category.objects.create(name="Luminaires", slug="luminaires")
+    product = make_product(category=category)
+    paths = [
+        "/",
+        product.get_absolute_url(),
+        category.get_absolute_url(),
+        "/pages/cgv/",
+        "/panier/",
+        "/robots.txt",
+        "/sitemap.xml",
+        "/healthz",
+    ]
+
+    for path in paths:
+        response = client.head(path, secure=True)
+        assert response.status_code == 200, path
+        assert response.content == b"", path
