@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.flatpages.admin import FlatPageAdmin
+from django.contrib.flatpages.models import FlatPage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -48,8 +50,16 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class OnThisShop:
+    """« Voir sur le site » opens the page on this shop. Django's default goes through the
+    sites framework, whose one site is named example.com: the owner landed there."""
+
+    def view_on_site(self, obj) -> str:
+        return obj.get_absolute_url()
+
+
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(OnThisShop, admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name", "description"]
@@ -76,7 +86,7 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(OnThisShop, admin.ModelAdmin):
     form = ProductAdminForm
     inlines = [ProductImageInline]
     list_display = [
@@ -176,3 +186,12 @@ class ProductAdmin(admin.ModelAdmin):
     def withdraw_from_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         count = stock.withdraw_from_sale(queryset.values_list("pk", flat=True))
         self.message_user(request, f"{count} pièce(s) retirée(s) de la vente.", messages.SUCCESS)
+
+
+# The legal pages (django.contrib.flatpages): Django's own admin, with the same link.
+admin.site.unregister(FlatPage)
+
+
+@admin.register(FlatPage)
+class LegalPageAdmin(OnThisShop, FlatPageAdmin):
+    pass

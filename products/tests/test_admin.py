@@ -1,10 +1,12 @@
 """The products admin, behind login: list, filters, search, forms and bulk actions."""
 
 import json
+import re
 from datetime import timedelta
 from unittest import mock
 
 import pytest
+from django.contrib.flatpages.models import FlatPage
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -477,3 +479,20 @@ def test_owner_manages_categories(staff_client, db):
     assert category.position == 3
     listing = staff_client.get(reverse("admin:products_category_changelist"))
     assert "Arts de la table" in listing.content.decode()
+
+
+def test_view_on_site_opens_the_shop_not_the_sites_frameworks_example_com(
+    admin_client, make_product
+):
+    """« Voir sur le site » on a piece, a category and a legal page: a link on this shop."""
+    category = Category.objects.create(name="Luminaires", slug="luminaires")
+    product = make_product(category=category)
+    page = FlatPage.objects.get(url="/pages/cgv/")
+
+    for model, obj in [("product", product), ("category", category), ("flatpage", page)]:
+        app = "flatpages" if model == "flatpage" else "products"
+        html = admin_client.get(reverse(f"admin:{app}_{model}_change", args=[obj.pk])).content
+        [href] = re.findall(r'<a href="([^"]+)" class="viewsitelink"', html.decode())
+
+        assert href == obj.get_absolute_url()
+        assert "example.com" not in href
