@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.flatpages.admin import FlatPageAdmin
 from django.contrib.flatpages.models import FlatPage
+from django.contrib.sites.models import Site
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -188,10 +189,23 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
         self.message_user(request, f"{count} pièce(s) retirée(s) de la vente.", messages.SUCCESS)
 
 
-# The legal pages (django.contrib.flatpages): Django's own admin, with the same link.
+# The legal pages (django.contrib.flatpages): Django's own admin, with the same link. The shop
+# is one site: the owner never picks one, and the sites framework stays out of the admin.
 admin.site.unregister(FlatPage)
+admin.site.unregister(Site)
 
 
 @admin.register(FlatPage)
 class LegalPageAdmin(OnThisShop, FlatPageAdmin):
-    pass
+    fieldsets = [
+        (None, {"fields": ["url", "title", "content"]}),
+        (
+            "Options avancées",
+            {"classes": ["collapse"], "fields": ["registration_required", "template_name"]},
+        ),
+    ]
+    list_filter = ["registration_required"]
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        form.instance.sites.add(Site.objects.get_current())

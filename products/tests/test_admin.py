@@ -496,3 +496,22 @@ def test_view_on_site_opens_the_shop_not_the_sites_frameworks_example_com(
 
         assert href == obj.get_absolute_url()
         assert "example.com" not in href
+
+
+def test_a_legal_page_added_in_the_admin_is_served_without_picking_a_site(admin_client, db):
+    """The shop is one site: the owner writes a page (no « Sites » field, no Sites entry in
+    the admin) and it is served at its address."""
+    form = admin_client.get(reverse("admin:flatpages_flatpage_add")).content.decode()
+    assert 'name="sites"' not in form
+    assert (
+        reverse("admin:index") + "sites/"
+        not in admin_client.get(reverse("admin:index")).content.decode()
+    )
+
+    response = admin_client.post(
+        reverse("admin:flatpages_flatpage_add"),
+        {"url": "/pages/a-propos/", "title": "À propos", "content": "<p>Notre atelier.</p>"},
+    )
+
+    assert response.status_code == 302
+    assert "Notre atelier." in admin_client.get("/pages/a-propos/").content.decode()
