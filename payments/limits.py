@@ -45,6 +45,11 @@ class CheckoutLimitReached(Exception):
         self.open_checkouts = open_checkouts
         self.limit = limit
 
+    @property
+    def hold_minutes(self) -> int:
+        """How long an open checkout keeps its pieces, for the shopper's page."""
+        return settings.CHECKOUT_HOLD_MINUTES
+
 
 @dataclass(frozen=True)
 class Client:

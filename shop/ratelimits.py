@@ -67,6 +67,7 @@ def _over_the_rate(request: HttpRequest, *, group: str, rate: Callable) -> bool:
         return False
     if usage is None or not usage["should_limit"]:
         return False
+    request.ratelimit_seconds_left = usage["time_left"]  # for the 429's Retry-After
     if usage["count"] == usage["limit"] + 1:
         logger.warning(
             "Rate limit reached: requests refused until the window ends",

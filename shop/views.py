@@ -1,4 +1,5 @@
 import logging
+import math
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
@@ -24,8 +25,11 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """django-ratelimit's answer (RATELIMIT_VIEW): a French page, 429, retry in a minute.
-    shop.ratelimits logs the first refusal of each window, not each one."""
-    response = render(request, "429.html", status=429)
-    response["Retry-After"] = "60"
+    """django-ratelimit's answer (RATELIMIT_VIEW): a French page, 429, saying when the
+    client's window ends. shop.ratelimits logs the first refusal of each window."""
+    seconds = max(1, int(getattr(request, "ratelimit_seconds_left", 60)))
+    minutes = math.ceil(seconds / 60)
+    wait = "une minute" if minutes == 1 else f"{minutes} minutes"
+    response = render(request, "429.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(seconds)
     return response
