@@ -40,6 +40,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -240,9 +241,11 @@ def wrk(
     }
     if warm_up:
         subprocess.run(wrk_command(port, path, seconds=1, **kwargs), capture_output=True)
+    profiler = profile_start(name, port, seconds)
     done = subprocess.run(
         wrk_command(port, path, seconds=seconds, **kwargs), capture_output=True, text=True
     )
+    profile_end(profiler)
     return parse_wrk(name, done.stdout)
 
 
@@ -253,6 +256,64 @@ def paired(name: str, port: int, bare_port: int, path: str, **kwargs) -> Run:
     run = wrk(name, port, path, **kwargs)
     run.bare = bare.per_second
     return run
+
+
+# --profile DIR: py-spy samples the shop's workers during each of its runs.
+PROFILE: dict = {"dir": None, "masters": {}}
+
+
+def profile_start(name: str, port: int, seconds: float) -> tuple | None:
+    if PROFILE["dir"] is None or port not in PROFILE["masters"]:
+        return None
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    output = PROFILE["dir"] / f"{slug}.txt"
+    command = [
+        str(Path(sys.executable).parent / "py-spy"),
+        "record",
+        "--pid",
+        str(PROFILE["masters"][port]),
+        "--subprocesses",
+    ]
+    command += ["--format", "raw", "--rate", "250", "--duration", str(max(1, round(seconds)))]
+    command += ["--output", str(output), "--nonblocking"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), output
+
+
+def profile_end(profiler: tuple | None) -> None:
+    if profiler is None:
+        return
+    process, output = profiler
+    process.wait(timeout=60)
+    if output.exists():
+        output.with_suffix(".summary").write_text(profile_summary(output))
+
+
+_BOOT_FRAMES = ("process ", "<module> (gunicorn", "run (gunicorn", "Application.run", "Base")
+
+
+def profile_summary(raw: Path, top: int = 40) -> str:
+    """Inclusive share of the samples per function (file:function), from py-spy's collapsed
+    stacks; samples of idle workers (waiting in accept/select) are left out."""
+    totals: dict[str, int] = {}
+    samples = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if any(
+            f.startswith(("select ", "wait_for ", "sleep "))
+            and "arbiter" in f
+            or f.startswith("accept ")
+            for f in frames[-2:]
+        ):
+            continue
+        samples += int(count)
+        for frame in {re.sub(r":\d+\)$", ")", f) for f in frames}:
+            if not frame.startswith(_BOOT_FRAMES) and "gunicorn/arbiter" not in frame:
+                totals[frame] = totals.get(frame, 0) + int(count)
+    lines = [f"{samples} busy samples; inclusive share per function"]
+    for frame, count in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"{100 * count / samples:5.1f}%  {frame}")
+    return "\n".join(lines) + "\n"
 
 
 def request_lines(requests: list[tuple[str, str, str, dict]]) -> str:
@@ -747,6 +808,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-growth", dest="growth", action="store_const", const=0)
     parser.add_argument("--json", type=Path, help="also write the figures there")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy the shop during each run, into this folder"
+    )
     parser.add_argument("--only", default="", help="comma-separated: pages,webhook,drop")
     return parser.parse_args()
 
@@ -789,6 +853,8 @@ def redis_cache(workdir: Path):
 
 def main() -> int:
     args = parse_args()
+    # Stopped from outside (timeout, kill): clean up as on Ctrl-C.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     only = set(filter(None, args.only.split(","))) or {"pages", "webhook", "drop"}
     server_url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
     if not server_url.startswith(("postgres://", "postgresql://")):
@@ -845,6 +911,10 @@ def main() -> int:
             cache.clear()
             log = workdir / "gunicorn.log"
             processes.append(gunicorn("shop.wsgi", shop_port, env, log))
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                PROFILE["dir"] = args.profile
+                PROFILE["masters"][shop_port] = processes[-1].pid
             processes.append(gunicorn("bare.wsgi", bare_port, env, log, "--pythonpath", "bench"))
             args.bare_port = bare_port
             runs: list[Run] = []
