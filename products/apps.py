@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
+
+
+def _piece_changed(sender, instance, using, **kwargs) -> None:
+    from products import stock_version
+
+    stock_version.changed(using)
 
 
 class ProductsConfig(AppConfig):
     name = "products"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        # A piece saved (name, price, photo, stock) or deleted changes the stock version
+        # (products/stock_version.py); querysets' update and bulk_create do it themselves.
+        product = self.get_model("Product")
+        post_save.connect(_piece_changed, sender=product, dispatch_uid="stock-version-save")
+        post_delete.connect(_piece_changed, sender=product, dispatch_uid="stock-version-delete")
