@@ -171,6 +171,8 @@ class Run:
     rate: float | None = None  # when the figure is not requests per second (paid orders/s)
     unit: str = "req/s"
     bare: float | None = None  # the bare view's req/s, measured just before this run
+    cpu_ms: float | None = None  # CPU time of the server's processes per request (or order)
+    db_cpu_ms: float | None = None  # ... of the PostgreSQL backends serving them
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -242,11 +244,15 @@ def wrk(
     if warm_up:
         subprocess.run(wrk_command(port, path, seconds=1, **kwargs), capture_output=True)
     profiler = profile_start(name, port, seconds)
+    before = cpu_snapshot(port)
     done = subprocess.run(
         wrk_command(port, path, seconds=seconds, **kwargs), capture_output=True, text=True
     )
+    after = cpu_snapshot(port)
     profile_end(profiler)
-    return parse_wrk(name, done.stdout)
+    run = parse_wrk(name, done.stdout)
+    run.cpu_ms, run.db_cpu_ms = cpu_per_request(before, after, run.requests)
+    return run
 
 
 def paired(name: str, port: int, bare_port: int, path: str, **kwargs) -> Run:
@@ -255,7 +261,68 @@ def paired(name: str, port: int, bare_port: int, path: str, **kwargs) -> Run:
     bare = wrk("bare", bare_port, "/", **{k: v for k, v in kwargs.items() if k != "headers"})
     run = wrk(name, port, path, **kwargs)
     run.bare = bare.per_second
+    if bare.cpu_ms:
+        run.notes.append(f"bare view: {bare.cpu_ms:.2f} ms of CPU per request")
     return run
+
+
+# CPU time per request: what the machine's load cannot blur. Wall-clock rates move with the
+# other jobs on shared cores; the CPU seconds the server's processes spend per request do not
+# (much), and they say how many requests per second the cores could carry.
+SERVERS: dict[int, int] = {}  # port -> gunicorn master pid
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _database_backends() -> list[int]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def cpu_snapshot(port: int) -> dict[str, dict[int, float]] | None:
+    master = SERVERS.get(port)
+    if master is None:
+        return None
+    workers = [master, *_children(master)]
+    backends = _database_backends() if port == SERVERS.get(-1) else []
+    return {
+        "app": {pid: _cpu_seconds(pid) for pid in workers},
+        "db": {pid: _cpu_seconds(pid) for pid in backends},
+    }
+
+
+def cpu_per_request(before, after, requests: int) -> tuple[float | None, float | None]:
+    """Milliseconds of CPU per request, (web processes, database backends); a process that
+    started during the run counts from zero."""
+    if before is None or after is None or not requests:
+        return None, None
+    spent = []
+    for kind in ("app", "db"):
+        pids = set(after[kind]) | set(before[kind])
+        seconds = sum(after[kind].get(p, 0.0) - before[kind].get(p, 0.0) for p in pids)
+        spent.append(1000 * max(seconds, 0.0) / requests)
+    return spent[0], spent[1] if (before["db"] or after["db"]) else None
 
 
 # --profile DIR: py-spy samples the shop's workers during each of its runs.
@@ -276,6 +343,7 @@ def profile_start(name: str, port: int, seconds: float) -> tuple | None:
     ]
     command += ["--format", "raw", "--rate", "250", "--duration", str(max(1, round(seconds)))]
     command += ["--output", str(output), "--nonblocking"]
+    command += os.environ.get("BENCH_PYSPY_ARGS", "").split()  # e.g. --gil: CPU only
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), output
 
 
@@ -582,12 +650,17 @@ def webhook(port: int, args, workdir: Path, runs: list[Run]) -> bool:
         conn.close()
 
     senders = [threading.Thread(target=send) for _ in range(args.connections)]
+    # Profiled for the first seconds (the run's length is not known in advance).
+    profiler = profile_start("webhook", port, min(args.seconds, len(ids) / 400))
+    before = cpu_snapshot(port)
     started = time.perf_counter()
     for sender in senders:
         sender.start()
     for sender in senders:
         sender.join()
     elapsed = time.perf_counter() - started
+    after = cpu_snapshot(port)
+    profile_end(profiler)
     latencies.sort()
     paid = Order.objects.filter(pk__in=ids, status=Order.Status.PAID).count()
     run = Run(
@@ -599,6 +672,7 @@ def webhook(port: int, args, workdir: Path, runs: list[Run]) -> bool:
         errors=sum(1 for status in statuses if status != 200),
     )
     run.rate, run.unit, run.bare = paid / elapsed, "orders/s", bare.per_second
+    run.cpu_ms, run.db_cpu_ms = cpu_per_request(before, after, paid)
     # Correctness: every order paid, every piece sold once, each event processed once.
     sold_items = OrderItem.objects.filter(order_id__in=ids, sold=True)
     checks = {
@@ -768,15 +842,19 @@ def report(runs: list[Run], header: str) -> str:
     lines = [header, ""]
     title = (
         f"{'scenario':<44} {'rate':>15} {'p50':>9} {'p99':>9} {'errors':>6} "
-        f"{'bare':>7} {'ratio':>6}"
+        f"{'bare':>7} {'ratio':>6} {'CPU ms: web + db':>17}"
     )
     lines += [title, "-" * len(title)]
     for run in runs:
         ratio = run.per_second / run.bare if run.bare else None
+        cpu = "-"
+        if run.cpu_ms is not None:
+            cpu = f"{run.cpu_ms:.2f}" + (f" + {run.db_cpu_ms:.2f}" if run.db_cpu_ms else "")
         lines.append(
             f"{run.name:<44} {run.per_second:>8.1f} {run.unit:<6} {run.p50_ms:>7.1f}ms "
             f"{run.p99_ms:>7.1f}ms {run.errors:>6} "
             + (f"{run.bare:>7.0f} {ratio:>5.2f}×" if ratio is not None else f"{'-':>7} {'-':>6}")
+            + f" {cpu:>17}"
         )
         lines += [f"    {note}" for note in run.notes]
     return "\n".join(lines)
@@ -911,11 +989,14 @@ def main() -> int:
             cache.clear()
             log = workdir / "gunicorn.log"
             processes.append(gunicorn("shop.wsgi", shop_port, env, log))
+            SERVERS[shop_port] = processes[-1].pid
+            SERVERS[-1] = shop_port  # whose database backends count
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
                 PROFILE["dir"] = args.profile
                 PROFILE["masters"][shop_port] = processes[-1].pid
             processes.append(gunicorn("bare.wsgi", bare_port, env, log, "--pythonpath", "bench"))
+            SERVERS[bare_port] = processes[-1].pid
             args.bare_port = bare_port
             runs: list[Run] = []
             saturation = {}
