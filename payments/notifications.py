@@ -1,5 +1,6 @@
-"""Emails about orders, sent after commit. A mail failure is logged, never raised:
-the sale stands whether or not the message goes out."""
+"""Emails about orders, sent after commit, and after the response when in a request
+(shop/after_response.py: the webhook answers Stripe without waiting for the mail server).
+A mail failure is logged, never raised: the sale stands whether or not the message goes out."""
 
 import logging
 
@@ -8,6 +9,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
 from payments.models import Order
+from shop.after_response import defer
 
 logger = logging.getLogger(__name__)
 
@@ -16,6 +18,7 @@ def _send(*, subject: str, template: str, order: Order, to: list[str]) -> None:
     recipients = [address for address in to if address]
     if not recipients:
         return
+    # order.items: prefetched by the callers, one query for both messages.
     body = render_to_string(template, {"order": order, "items": list(order.items.all())})
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
@@ -24,7 +27,16 @@ def _send(*, subject: str, template: str, order: Order, to: list[str]) -> None:
 
 
 def order_paid(order_id: int, *, to_owner: bool = True) -> None:
-    order = Order.objects.get(pk=order_id)
+    defer(_order_paid, order_id, to_owner=to_owner)
+
+
+def order_refunded(order_id: int, *, to_owner: bool = True) -> None:
+    """A payment that could not be honoured (piece already sold, wrong amount)."""
+    defer(_order_refunded, order_id, to_owner=to_owner)
+
+
+def _order_paid(order_id: int, *, to_owner: bool) -> None:
+    order = Order.objects.prefetch_related("items").get(pk=order_id)
     _send(
         subject=f"Votre commande {order.reference} est confirmée",
         template="payments/email/order_paid.txt",
@@ -40,9 +52,8 @@ def order_paid(order_id: int, *, to_owner: bool = True) -> None:
         )
 
 
-def order_refunded(order_id: int, *, to_owner: bool = True) -> None:
-    """A payment that could not be honoured (piece already sold, wrong amount)."""
-    order = Order.objects.get(pk=order_id)
+def _order_refunded(order_id: int, *, to_owner: bool) -> None:
+    order = Order.objects.prefetch_related("items").get(pk=order_id)
     _send(
         subject=f"Votre commande {order.reference} a été remboursée",
         template="payments/email/order_refunded.txt",

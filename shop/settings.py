@@ -51,6 +51,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every log line of a request, even a redirect, carries its id.
     "shop.middleware.RequestIdMiddleware",
+    # Work deferred until the response has left (shop/after_response.py): order e-mails.
+    "shop.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The stock API's polls, answered here without the rest of the stack (products/middleware.py).
