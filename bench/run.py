@@ -272,12 +272,17 @@ def paired(name: str, port: int, bare_port: int, path: str, **kwargs) -> Run:
 SERVERS: dict[int, int] = {}  # port -> gunicorn master pid
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, *, reaped_children: bool = False) -> float:
+    """utime + stime of a process (and, if asked, of its children that exited: a gunicorn
+    master reaps its recycled workers, whose CPU then shows in its cutime + cstime)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -304,10 +309,12 @@ def cpu_snapshot(port: int) -> dict[str, dict[int, float]] | None:
     master = SERVERS.get(port)
     if master is None:
         return None
-    workers = [master, *_children(master)]
     backends = _database_backends() if port == SERVERS.get(-1) else []
     return {
-        "app": {pid: _cpu_seconds(pid) for pid in workers},
+        "app": {
+            master: _cpu_seconds(master, reaped_children=True),
+            **{pid: _cpu_seconds(pid) for pid in _children(master)},
+        },
         "db": {pid: _cpu_seconds(pid) for pid in backends},
     }
 
