@@ -101,7 +101,10 @@ def stock_answer(ids: list[int]) -> tuple[bytes, str]:
         return cached[key][1:]
     body = _body(ids)
     etag = _etag(body)
-    cache.set(key, (version, body, etag), BODY_SECONDS)
+    try:
+        cache.set(key, (version, body, etag), BODY_SECONDS)
+    except Exception:
+        logger.warning("Cache unavailable: stock answer not cached", exc_info=True)
     return body, etag
 
 

@@ -28,6 +28,7 @@ harmless (the older version is replaced after the writer's commit); the reverse 
 an old status under the current version for good.
 """
 
+import logging
 import secrets
 import time
 from datetime import datetime
@@ -35,16 +36,21 @@ from datetime import datetime
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.db.models import Min
 from django.db.models.functions import Now
+
+logger = logging.getLogger(__name__)
 
 TOKEN_KEY = "stock:token"
 # "<token>:<lapse>": the next lapse as last computed, and for which token. An entry for
 # another token is computed again (never used): whoever writes it read that token first.
 LAPSE_KEY = "stock:lapse"
-# A token is replaced at every write; an idle shop keeps it this long, then takes a new one.
-TOKEN_SECONDS = 24 * 3600
+# A token is replaced at every write, and lives this long at most: a write whose new token
+# never reached the cache (the process died right after its commit, Redis did not answer)
+# is seen at the latest after this, the poll interval. Its cost: each set of ids polled is
+# read from the database once per this period, and its ETag does not change.
+TOKEN_SECONDS = 30
 # Machines' clocks (NTP) agree with the database's within this: a lapse is looked up again
 # from this long before it is due, so that a clock running late never serves a hold past
 # its end. A clock off by more than this can show a lapsed hold as reserved until the next
@@ -83,17 +89,29 @@ def read(*keys: str) -> tuple[str | None, dict]:
     in one round trip to the cache when nothing needs computing (a poll's common case)."""
     if not shared():
         return None, {}
-    found = cache.get_many([TOKEN_KEY, LAPSE_KEY, *keys])
+    try:
+        found = cache.get_many([TOKEN_KEY, LAPSE_KEY, *keys])
+        return _resolve(found), found
+    except DatabaseError:
+        raise
+    except Exception:
+        # The cache is down: answer from the database, as without a shared cache.
+        logger.warning("Cache unavailable: stock read from the database", exc_info=True)
+        return None, {}
+
+
+def _resolve(found: dict) -> str:
+    """The version from the values read (they are removed from `found`)."""
     token = found.pop(TOKEN_KEY, None)
     lapse_entry = found.pop(LAPSE_KEY, None)
     if token is None:
-        # First reader after a flush or an idle day: a new random token. `add` keeps the
+        # First reader after a flush or once the token expired: a new random one. `add` keeps the
         # one a concurrent reader may have set meanwhile.
         candidate = secrets.token_hex(8)
         if not cache.add(TOKEN_KEY, candidate, TOKEN_SECONDS):
             token = cache.get(TOKEN_KEY)
         token = token or candidate
-    return f"{token}.{_next_lapse(token, lapse_entry)}", found
+    return f"{token}.{_next_lapse(token, lapse_entry)}"
 
 
 def _next_lapse(token: str, entry: str | None) -> str:

@@ -265,3 +265,18 @@ def test_a_cached_304_runs_no_query(client, make_products, django_assert_num_que
         )
 
     assert response.status_code == 304
+
+
+def test_with_the_cache_down_polls_are_answered_from_the_database(client, pieces, settings):
+    """A Redis that does not answer costs speed, never a 500 nor a stale answer."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+        }
+    }
+    assert poll(client, *pieces)[0][pieces[0].pk] == "available"
+
+    Product.objects.filter(pk=pieces[0].pk).update(in_stock=False)
+
+    assert poll(client, *pieces)[0][pieces[0].pk] == "sold"
