@@ -17,7 +17,7 @@ or none) each gunicorn worker would keep its own idea of it, so there is no vers
 
 How it changes: `changed()` registers, for after the commit, a new token. Every write of a
 piece through the ORM calls it (ProductQuerySet's update/bulk_create/bulk_update, and
-`post_save`/`post_delete` for saves and deletes, see products/signals.py); products/stock.py
+`post_save`/`post_delete` for saves and deletes, see products/apps.py); products/stock.py
 writes through those. A write the ORM does not see (SQL by hand, a data migration with
 historical models) must call `changed()` itself, or be followed by `python manage.py
 shell -c "from products import stock_version; stock_version.changed()"`.
@@ -53,8 +53,8 @@ LAPSE_KEY = "stock:lapse"
 TOKEN_SECONDS = 30
 # Machines' clocks (NTP) agree with the database's within this: a lapse is looked up again
 # from this long before it is due, so that a clock running late never serves a hold past
-# its end. A clock off by more than this can show a lapsed hold as reserved until the next
-# write (see the decision note).
+# its end. A clock off by more than this can show a lapsed hold as reserved until the token
+# is replaced (the next write, or TOKEN_SECONDS at most).
 CLOCK_MARGIN_SECONDS = 1.0
 _NO_LAPSE = "-"
 
