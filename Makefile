@@ -49,11 +49,10 @@ superuser: $(VENV)/.runtime
 reconcile: $(VENV)/.runtime
 	$(DEV_ENV) $(PY) manage.py reconcile
 
-## bench: time the catalogue, the product page and the stock API (see bench/README.md)
-## bench: measure the shopper's pages and the stock API (figures and budgets: bench/README.md)
+## bench: the shop under wrk beside a bare Django view (PostgreSQL: DATABASE_URL; see BENCHMARKS.md)
 bench: $(VENV)/.runtime
-	$(PY) bench/catalogue.py
-	$(PY) bench/stock_api.py --http
+	@command -v wrk >/dev/null 2>&1 || sh .ci/install-wrk
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

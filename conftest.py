@@ -22,6 +22,14 @@ def _require_marked_services(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache (with TEST_CACHE_URL, a shared Redis database)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path) -> None:
     """Uploaded and generated images go to a temporary folder, not the project's."""
     settings.MEDIA_ROOT = tmp_path / "media"

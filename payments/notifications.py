@@ -1,7 +1,9 @@
 """E-mails about orders, in French, plain text with an HTML alternative, each rendered from
 `templates/payments/email/<name>.txt` and `.html`. They are sent after commit (the services
-register them with `transaction.on_commit`); a mail failure is logged, never raised: the
-sale stands whether or not the message goes out. The backend is `EMAIL_URL`'s."""
+register them with `transaction.on_commit`), and after the response when in a request
+(shop/after_response.py: the webhook answers Stripe without waiting for the mail server).
+A mail failure is logged, never raised: the sale stands whether or not the message goes
+out. The backend is `EMAIL_URL`'s."""
 
 import logging
 from typing import Any
@@ -12,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from payments.models import Order
+from shop.after_response import defer
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +53,27 @@ def _admin_url(name: str, order: Order) -> str:
 
 def order_paid(order_id: int, *, to_owner: bool = True) -> None:
     """The buyer's confirmation (pieces, shipping, address); the owner's note of what to ship."""
-    order = Order.objects.get(pk=order_id)
+    defer(_order_paid, order_id, to_owner=to_owner)
+
+
+def order_shipped(order_id: int) -> None:
+    """The buyer's parcel left: carrier and tracking."""
+    defer(_order_shipped, order_id)
+
+
+def order_refunded(order_id: int, *, to_owner: bool = True) -> None:
+    """A refund: one the shop could not avoid (piece already sold, wrong amount), which the
+    owner hears about too, or one the owner decided."""
+    defer(_order_refunded, order_id, to_owner=to_owner)
+
+
+def _order(order_id: int) -> Order:
+    # The items are read once for every message about the order.
+    return Order.objects.prefetch_related("items").get(pk=order_id)
+
+
+def _order_paid(order_id: int, *, to_owner: bool) -> None:
+    order = _order(order_id)
     _send(
         subject=f"Votre commande {order.reference} est confirmée",
         template="order_paid",
@@ -68,9 +91,8 @@ def order_paid(order_id: int, *, to_owner: bool = True) -> None:
         )
 
 
-def order_shipped(order_id: int) -> None:
-    """The buyer's parcel left: carrier and tracking."""
-    order = Order.objects.get(pk=order_id)
+def _order_shipped(order_id: int) -> None:
+    order = _order(order_id)
     _send(
         subject=f"Votre commande {order.reference} est expédiée",
         template="order_shipped",
@@ -79,10 +101,8 @@ def order_shipped(order_id: int) -> None:
     )
 
 
-def order_refunded(order_id: int, *, to_owner: bool = True) -> None:
-    """A refund: one the shop could not avoid (piece already sold, wrong amount), which the
-    owner hears about too, or one the owner decided."""
-    order = Order.objects.get(pk=order_id)
+def _order_refunded(order_id: int, *, to_owner: bool) -> None:
+    order = _order(order_id)
     _send(
         subject=f"Votre commande {order.reference} a été remboursée",
         template="order_refunded",

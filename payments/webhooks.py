@@ -242,10 +242,12 @@ def _process(event: dict[str, Any], *, started: float, rerun_ignored: bool) -> R
 def _locked_row(event: dict[str, Any]) -> StripeEvent:
     """The event's row, inserted once and locked until the transaction ends. A concurrent
     delivery of the same event waits here (on the unique index or on the row lock)."""
-    row, _ = StripeEvent.objects.select_for_update().get_or_create(
-        stripe_id=event["id"], defaults={"type": event["type"], "payload": event}
+    # Two round trips: insert unless it exists (no savepoint, unlike get_or_create), then lock.
+    StripeEvent.objects.bulk_create(
+        [StripeEvent(stripe_id=event["id"], type=event["type"], payload=event)],
+        ignore_conflicts=True,
     )
-    return row
+    return StripeEvent.objects.select_for_update().get(stripe_id=event["id"])
 
 
 def _handle_locked(row: StripeEvent, event_type: str, obj: dict[str, Any]) -> Result:
@@ -276,7 +278,8 @@ def _handle_locked(row: StripeEvent, event_type: str, obj: dict[str, Any]) -> Re
     row.detail = detail[:255]
     row.order = order
     row.processed_at = timezone.now()
-    row.save()
+    # Not the payload: written once, at insert.
+    row.save(update_fields=["attempts", "error", "outcome", "detail", "order", "processed_at"])
     return Result(200, outcome, detail, row.stripe_id, _reference(order) or _named_reference(obj))
 
 

@@ -4,6 +4,13 @@
 one small SQL query. Pages poll it every `STOCK_POLL_SECONDS`, so it is built
 to be cheap: an `ETag` over the exact body, `304 Not Modified` when the page
 already has it, and `Cache-Control: no-cache` so that no proxy serves stale stock.
+
+With a shared cache (Redis), the body and its ETag are cached by ids, with the stock
+version they were computed under (products/stock_version.py): a poll whose version is
+still current costs one round trip to the cache and no SQL.
+The ETag stays a hash of the body, so a sale elsewhere in the shop changes the version
+without making every open page download its unchanged answer again. Polls are answered
+before most of the middleware (products/middleware.py).
 """
 
 import hashlib
@@ -11,16 +18,20 @@ import json
 import logging
 from typing import TypedDict
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
+from products import stock_version
 from products.models import Product
 
 logger = logging.getLogger(__name__)
 
 MAX_IDS = 200
+# A cached body unread for this long leaves the cache.
+BODY_SECONDS = 3600
 MAX_ID = 2**63 - 1  # a PostgreSQL bigint: anything larger cannot be a product id
 _MAX_ID_DIGITS = len(str(MAX_ID))
 
@@ -76,6 +87,33 @@ def stock_entries(*, ids: list[int]) -> list[StockEntry]:
     ]
 
 
+def stock_answer(ids: list[int]) -> tuple[bytes, str]:
+    """The JSON body for these ids and its ETag: from the cache when it was computed under
+    the current stock version, else from the database (and then cached with that version)."""
+    wanted = ",".join(map(str, sorted(ids))).encode()
+    key = f"stock:api:{hashlib.blake2b(wanted, digest_size=16).hexdigest()}"
+    # The version is read before the query: see products/stock_version.py.
+    version, cached = stock_version.read(key)
+    if version is None:
+        body = _body(ids)
+        return body, _etag(body)
+    if key in cached and cached[key][0] == version:
+        return cached[key][1:]
+    body = _body(ids)
+    etag = _etag(body)
+    try:
+        cache.set(key, (version, body, etag), BODY_SECONDS)
+    except Exception:
+        logger.warning("Cache unavailable: stock answer not cached", exc_info=True)
+    return body, etag
+
+
+def _body(ids: list[int]) -> bytes:
+    return json.dumps(
+        {"products": stock_entries(ids=ids)}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
 def _etag(body: bytes) -> str:
     return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
 
@@ -105,10 +143,7 @@ def stock_api(request: HttpRequest) -> HttpResponse:
         )
         return _no_proxy_cache(response)
 
-    body = json.dumps(
-        {"products": stock_entries(ids=ids)}, ensure_ascii=False, separators=(",", ":")
-    ).encode()
-    etag = _etag(body)
+    body, etag = stock_answer(ids)
     if _matches(request.headers.get("If-None-Match", ""), etag):
         response: HttpResponse = HttpResponseNotModified()
     else:

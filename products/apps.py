@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_delete, post_save
 
 
 def _register_sqlite_functions(sender, connection, **kwargs) -> None:
@@ -10,9 +11,20 @@ def _register_sqlite_functions(sender, connection, **kwargs) -> None:
         connection.connection.create_function("boutique_fold", 1, fold, deterministic=True)
 
 
+def _piece_changed(sender, instance, using, **kwargs) -> None:
+    from products import stock_version
+
+    stock_version.changed(using)
+
+
 class ProductsConfig(AppConfig):
     name = "products"
     verbose_name = "Catalogue"
 
     def ready(self) -> None:
         connection_created.connect(_register_sqlite_functions, dispatch_uid="boutique_fold")
+        # A piece saved (name, price, photo, stock) or deleted changes the stock version
+        # (products/stock_version.py); querysets' update and bulk_create do it themselves.
+        product = self.get_model("Product")
+        post_save.connect(_piece_changed, sender=product, dispatch_uid="stock-version-save")
+        post_delete.connect(_piece_changed, sender=product, dispatch_uid="stock-version-delete")

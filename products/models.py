@@ -4,6 +4,7 @@ from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 
+from products import stock_version
 from products.photos import CARD_SIZES, PHOTO_SIZES, card, photo
 
 
@@ -34,6 +35,18 @@ class StockStatus(models.TextChoices):
 
 
 class ProductQuerySet(models.QuerySet):
+    # Every write of pieces changes the stock version once it commits (saves and deletes:
+    # products/apps.py). bulk_update goes through update().
+    def update(self, **kwargs) -> int:
+        rows = super().update(**kwargs)
+        stock_version.changed(self.db)
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs) -> list:
+        created = super().bulk_create(objs, *args, **kwargs)
+        stock_version.changed(self.db)
+        return created
+
     def with_status(self) -> "ProductQuerySet":
         """Annotate `stock_status`, computed on the database's clock."""
         return self.annotate(
@@ -95,6 +108,12 @@ class Product(models.Model):
         indexes = [
             # The catalogue's order: a page reads 12 rows instead of sorting the table.
             models.Index(fields=["-created_at", "-id"], name="product_newest_first"),
+            # The next hold to lapse (products/stock_version.py): a few rows, not the table.
+            models.Index(
+                fields=["held_until"],
+                condition=Q(held_until__isnull=False),
+                name="product_held_until",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,9 +1,17 @@
-"""Request id: one id per request, from the proxy when it gives one, in every log line."""
+"""The shop's own middleware: the request id in every log line, and the CSP header built once."""
 
+import functools
 import re
 import uuid
 from collections.abc import Callable
 
+import csp.middleware
+from csp.constants import HEADER as CSP_HEADER
+from csp.constants import HEADER_REPORT_ONLY as CSP_HEADER_REPORT_ONLY
+from csp.utils import build_policy
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from shop.logs import request_id_var
@@ -37,4 +45,62 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(token)
         response[REQUEST_ID_HEADER] = request_id
+        return response
+
+
+# --- Content-Security-Policy, built once ---------------------------------------------------
+
+_POLICY_PARTS = ("_csp_config", "_csp_update", "_csp_replace")
+_REPORT_ONLY_PARTS = ("_csp_config_ro", "_csp_update_ro", "_csp_replace_ro")
+
+
+@functools.cache
+def csp_headers() -> tuple[tuple[str, str], ...]:
+    """The policy headers every response without its own CSP changes gets, built once per
+    process from settings (django-csp builds them anew for every response, twice)."""
+    headers = []
+    policy = build_policy()
+    if policy:
+        headers.append((CSP_HEADER, policy))
+    report_only = build_policy(report_only=True)
+    if report_only:
+        headers.append((CSP_HEADER_REPORT_ONLY, report_only))
+    return tuple(headers)
+
+
+@receiver(setting_changed)
+def _forget_csp(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        csp_headers.cache_clear()
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the common case served from `csp_headers()`: a response
+    that changes nothing of the policy (no decorator, no nonce) gets the headers built once.
+    Anything else goes through django-csp as before."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            getattr(request, "_csp_nonce", None) is not None
+            or any(getattr(response, part, None) is not None for part in _POLICY_PARTS)
+            or any(getattr(response, part, None) is not None for part in _REPORT_ONLY_PARTS)
+            or (settings.DEBUG and response.status_code in (404, 500))
+        ):
+            return super().process_response(request, response)
+        for name, value in csp_headers():
+            exempt = "_csp_exempt_ro" if name == CSP_HEADER_REPORT_ONLY else "_csp_exempt"
+            config_name = (
+                "CONTENT_SECURITY_POLICY_REPORT_ONLY"
+                if name == CSP_HEADER_REPORT_ONLY
+                else "CONTENT_SECURITY_POLICY"
+            )
+            prefixes = (getattr(settings, config_name, None) or {}).get("EXCLUDE_URL_PREFIXES")
+            if (
+                name not in response
+                and not getattr(response, exempt, False)
+                and not request.path_info.startswith(tuple(prefixes or ()))
+            ):
+                response[name] = value
+        # As django-csp does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)
         return response

@@ -57,16 +57,21 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every log line of a request, even a redirect, carries its id.
     "shop.middleware.RequestIdMiddleware",
+    # Work deferred until the response has left (shop/after_response.py): order e-mails.
+    "shop.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The stock API's polls, answered here without the rest of the stack (products/middleware.py).
+    "products.middleware.StockPollMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # No LocaleMiddleware: the shop speaks French only (LANGUAGE_CODE), to every visitor.
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the policy header built once (shop/middleware.py).
+    "shop.middleware.CSPMiddleware",
     # Turns a rate-limited request (django-ratelimit) into the French 429 page.
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
@@ -94,11 +99,14 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "shop.wsgi.application"
 
-# Database: SQLite by default, any django-environ URL otherwise. Connections are
-# kept open between requests and checked before reuse.
+# Database: SQLite by default, any django-environ URL otherwise. Connections are kept open
+# between requests. They are not checked before reuse unless CONN_HEALTH_CHECKS is on: the
+# check is one more round trip per request (8-14% of a database request), while a
+# connection broken by a database restart fails one request per process and is then
+# replaced (docs/decisions/0007-stock-version-and-caches.md).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a writer instead of failing at once with "database is locked";
     # IMMEDIATE takes the write lock when a transaction starts, so two
@@ -107,6 +115,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
 
+# The cache: per process by default; Redis (CACHE_URL=redis://...) shares it between
+# processes and machines, which is what lets the stock API answer from it
+# (products/stock_version.py). Correctness never depends on it.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

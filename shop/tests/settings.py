@@ -6,6 +6,8 @@ runs tests that way): tests point STRIPE_API_BASE at a live server's /_stripe.
 
 import os
 
+import environ
+
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_offline")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_secret")
@@ -22,7 +24,15 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The per-process memory cache, as by default; TEST_CACHE_URL=redis://127.0.0.1:6379/N runs
+# the suite against that cache instead (its database is flushed before each test), to prove
+# that cached stock answers stay fresh (products/tests/test_stock_freshness.py, .ci/run).
+_TEST_CACHE_URL = os.environ.get("TEST_CACHE_URL", "")
+CACHES = {
+    "default": environ.Env.cache_url_config(_TEST_CACHE_URL)
+    if _TEST_CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 OWNER_EMAIL = "proprietaire@example.com"
 # Tests run without collectstatic: WhiteNoise looks files up per request, from the
 # source folders, instead of indexing a STATIC_ROOT that does not exist.

@@ -35,9 +35,12 @@ def owner(django_user_model):
     )
 
 
-@pytest.mark.parametrize("path", ["/", "/produits/vase-bleu/", "/panier/", LOGIN_URL])
+@pytest.mark.parametrize(
+    "path", ["/", "/produits/vase-bleu/", "/panier/", LOGIN_URL, "/api/products?ids=1,2"]
+)
 def test_pages_carry_the_security_headers(client, product, path):
-    """Shop pages and the admin login: CSP, no framing, no sniffing, same-origin referrer."""
+    """Shop pages, the admin login and the stock API (answered before most middleware, see
+    products/middleware.py): CSP, no framing, no sniffing, same-origin referrer."""
     response = client.get(path, secure=True)
 
     assert response.status_code == 200
@@ -47,6 +50,7 @@ def test_pages_carry_the_security_headers(client, product, path):
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert int(response["Content-Length"]) == len(response.content)
 
 
 @pytest.mark.parametrize("path", ["/", LOGIN_URL])
@@ -202,3 +206,34 @@ def test_a_successful_login_resets_the_failure_count(owner, settings):
     client = Client(REMOTE_ADDR="81.2.69.142")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert _fail_login(client).status_code == 200
+
+
+def test_the_stock_api_refuses_a_host_not_allowed(client, db):
+    """Answered before CommonMiddleware, the stock API still checks ALLOWED_HOSTS."""
+    response = client.get("/api/products", {"ids": "1"}, headers={"host": "evil.example.com"})
+
+    assert response.status_code == 400
+
+
+def test_the_policy_built_once_is_django_csps(rf):
+    """The header every response gets is the one django-csp would build for it."""
+    from csp.utils import build_policy
+
+    from shop.middleware import csp_headers
+
+    assert dict(csp_headers()) == {"Content-Security-Policy": build_policy()}
+
+
+def test_a_response_with_its_own_policy_still_goes_through_django_csp(rf):
+    from django.http import HttpResponse
+
+    from shop.middleware import CSPMiddleware
+
+    def view(request):
+        response = HttpResponse("ok")
+        response._csp_update = {"img-src": ["https://images.example.com"]}
+        return response
+
+    response = CSPMiddleware(view)(rf.get("/"))
+
+    assert "https://images.example.com" in response["Content-Security-Policy"]
