@@ -2,12 +2,16 @@
 
 import logging
 
+import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
 from shop.after_response import AfterResponseMiddleware, defer
 
 
+# Closing a response sends request_finished, whose receivers include Django's own
+# close_old_connections: it touches the test database's connection (kept open on SQLite).
+@pytest.mark.django_db
 def test_deferred_work_runs_once_the_response_is_closed():
     calls = []
 
@@ -31,6 +35,7 @@ def test_outside_a_request_it_runs_at_once():
     assert calls == [1]
 
 
+@pytest.mark.django_db
 def test_a_failure_after_the_response_is_logged_not_raised(caplog):
     def view(request):
         defer(lambda: 1 / 0)
