@@ -27,6 +27,18 @@ def lock_products(product_ids: Iterable[int]) -> list[Product]:
     )
 
 
+def lock_products_of_order(reference: str) -> list[Product]:
+    """Lock the pieces of the order with this reference (through its items, in one
+    statement), in ascending id order, and return them with their status. Only the
+    products are locked, not the items or the order. Must run inside a transaction."""
+    return list(
+        Product.objects.with_status()
+        .filter(order_items__order__reference=reference)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+    )
+
+
 def hold_products(
     products: Iterable[Product], *, order_id: int, until: datetime | Combinable
 ) -> None:
