@@ -237,8 +237,11 @@ def _sell(order: Order, products: list[Product], orders: dict[int, Order]) -> st
     OrderItem.objects.filter(order=order).update(sold=True)
     order.status = Order.Status.PAID
     order.paid_at = timezone.now()
-    order.save(update_fields=[*PAYMENT_FIELDS, "status", "paid_at", "updated_at"])
-    after_commit(notifications.order_paid, order.pk)
+    order.paid_mail_pending = True
+    order.save(
+        update_fields=[*PAYMENT_FIELDS, "status", "paid_at", "paid_mail_pending", "updated_at"]
+    )
+    after_commit(notifications.sale_mails, order.pk)
     return "paid"
 
 
