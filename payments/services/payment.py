@@ -7,8 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from payments import notifications
@@ -146,13 +145,8 @@ def lock_paid_order(
     then orders by id); the items of an order never change once it exists."""
     if reference:
         products = stock.lock_products_of_order(reference)
-        holder_ids = {p.held_by_id for p in products if p.held_by_id is not None}
-        orders = {
-            o.pk: o
-            for o in Order.objects.filter(Q(reference=reference) | Q(pk__in=holder_ids))
-            .order_by("pk")
-            .select_for_update()
-        }
+        holder_ids = sorted({p.held_by_id for p in products if p.held_by_id is not None})
+        orders = {o.pk: o for o in _lock_orders(reference, holder_ids)}
         order = next((o for o in orders.values() if o.reference == reference), None)
         if order is not None:
             return order, products, orders
@@ -161,6 +155,19 @@ def lock_paid_order(
     except UnknownOrder:
         return None
     return lock_order(order.pk, with_holders=True)
+
+
+def _lock_orders(reference: str, order_ids: list[int]) -> list[Order]:
+    """Lock the order with this reference and these orders, in ascending id order (a raw
+    statement: no query compilation on the webhook's hot path)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    ids = "".join(" OR id = %s" for _ in order_ids)
+    return list(
+        Order.objects.raw(
+            f"SELECT * FROM {Order._meta.db_table} WHERE reference = %s{ids} ORDER BY id{lock}",
+            [reference, *order_ids],
+        )
+    )
 
 
 def _apply_payment(
