@@ -114,14 +114,18 @@ class Browser:
     """One shopper over one keep-alive connection, keeping its cookies (Secure ones too: the
     router speaks HTTPS to the shopper)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, *, address: str = "") -> None:
         self.port = port
         self.origin = f"https://127.0.0.1:{port}"
         self.cookies: dict[str, str] = {}
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        # The shopper's own address, as the platform's router appends it (TRUSTED_PROXY_COUNT
+        # is 1 in production): the per-client limits then count each shopper apart.
+        forwarded = {"X-Forwarded-For": address} if address else {}
+        self.router_headers = {**ROUTER_HEADERS, **forwarded}
 
     def request(self, method: str, path: str, *, form: dict | None = None, headers=None):
-        all_headers = {**ROUTER_HEADERS, **(headers or {})}
+        all_headers = {**self.router_headers, **(headers or {})}
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -764,7 +768,9 @@ def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[
 
     # Buyers first get a page and put their piece in their cart (a session, a CSRF token).
     buyers = [Buyer(p.pk, p.slug) for p in new for _ in range(5)]
-    browsers = [Browser(port) for _ in buyers]
+    # Each buyer from an address of its own (TEST-NET-3): fifty people, not one client
+    # opening fifty checkouts, which the per-client limits would refuse (429).
+    browsers = [Browser(port, address=f"203.0.113.{n + 1}") for n in range(len(buyers))]
     tokens = []
     for buyer, browser in zip(buyers, browsers, strict=True):
         response, html = browser.request("GET", f"/produits/{buyer.slug}/")
