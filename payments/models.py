@@ -83,6 +83,10 @@ class Order(models.Model):
     refund_pending = models.BooleanField("remboursement à envoyer", default=False)
     session_expiry_pending = models.BooleanField("session à expirer", default=False)
     last_error = models.TextField("dernière erreur", blank=True)
+    # The sale's e-mails (the buyer's confirmation, the owner's note), written with the sale
+    # and lowered once the buyer's message is sent: after the response, by `send_mails`
+    # (MAIL_WORKER) or by `reconcile`. Never lost silently.
+    paid_mail_pending = models.BooleanField("confirmation à envoyer", default=False)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     paid_at = models.DateTimeField("payée le", null=True, blank=True)
@@ -102,6 +106,11 @@ class Order(models.Model):
                 fields=["paid_at"],
                 condition=Q(status="paid", shipped_at__isnull=True),
                 name="order_to_ship",
+            ),
+            models.Index(
+                fields=["paid_at"],
+                condition=Q(paid_mail_pending=True),
+                name="order_paid_mail_pending",
             ),
         ]
 

@@ -9,7 +9,8 @@ an open session whose order never learnt of it (Stripe's answer to its creation 
 lost) is expired; then it sends again the refunds and session expiries flagged on orders
 (`refund_pending`, `session_expiry_pending`), and releases the holds still kept
 by orders that are no longer open (a payment took one of their pieces and the
-process stopped before the others were released). Every step is idempotent, so
+process stopped before the others were released), and sends the sales' e-mails still
+flagged ten minutes on (`paid_mail_pending`). Every step is idempotent, so
 a second run finds nothing to do.
 """
 
@@ -21,8 +22,9 @@ from typing import Any
 
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils.timezone import now
 
-from payments import services, stripe_client
+from payments import notifications, services, stripe_client
 from payments.models import Order
 from products.models import Product
 
@@ -34,6 +36,8 @@ PAID_SESSION_STATUSES = ("paid", "no_payment_required")
 FAILED_INTENT_STATUSES = ("requires_payment_method", "canceled")
 # What an order already shows once a session's news has reached it.
 SETTLED_BY_PAYMENT = (Order.Status.PAID, Order.Status.REFUNDED)
+# A sale's e-mails still waiting after this are sent by reconcile.
+LATE_MAIL = timedelta(minutes=10)
 
 
 @dataclass
@@ -50,6 +54,7 @@ class ReconcileReport:
     refunds_retried: list[str] = field(default_factory=list)
     session_expiries_retried: list[str] = field(default_factory=list)
     holds_released: list[str] = field(default_factory=list)
+    sale_mails_sent: list[str] = field(default_factory=list)
     unknown_sessions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -64,6 +69,7 @@ class ReconcileReport:
             or self.refunds_retried
             or self.session_expiries_retried
             or self.holds_released
+            or self.sale_mails_sent
         )
 
 
@@ -83,6 +89,7 @@ def reconcile(*, since: timedelta) -> ReconcileReport:
         _reconcile_session(session, orders, report)
     _retry_pending_calls(report)
     _release_stranded_holds(report)
+    _send_late_sale_mails(report)
     logger.info(
         "Reconcile done: %s sessions, %s payments, %s expiries, %s refunds retried, %s errors",
         report.sessions_seen,
@@ -215,6 +222,17 @@ def _retry(call, order: Order, what: str, done: list[str], report: ReconcileRepo
         done.append(order.reference)
     else:
         report.errors.append(f"{order.reference}: {what} still pending ({reason})")
+
+
+def _send_late_sale_mails(report: ReconcileReport) -> None:
+    """Sales whose e-mails are still flagged ten minutes on: the worker that was to send
+    them after the response stopped, or the mail server was down."""
+    try:
+        while sent := notifications.send_pending_sale_mails(paid_before=now() - LATE_MAIL):
+            report.sale_mails_sent += sent
+    except Exception as error:
+        logger.exception("Reconcile could not send the sales' e-mails")
+        report.errors.append(f"sale e-mails not sent ({error})")
 
 
 def _release_stranded_holds(report: ReconcileReport) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from payments import services, stripe_client
@@ -241,13 +241,33 @@ def _process(event: dict[str, Any], *, started: float, rerun_ignored: bool) -> R
 
 def _locked_row(event: dict[str, Any]) -> StripeEvent:
     """The event's row, inserted once and locked until the transaction ends. A concurrent
-    delivery of the same event waits here (on the unique index or on the row lock)."""
-    # Two round trips: insert unless it exists (no savepoint, unlike get_or_create), then lock.
-    StripeEvent.objects.bulk_create(
-        [StripeEvent(stripe_id=event["id"], type=event["type"], payload=event)],
-        ignore_conflicts=True,
+    delivery of the same event waits here (on the unique index or on the row lock).
+
+    One round trip: `INSERT ... ON CONFLICT (stripe_id) DO UPDATE` inserts the row or, when
+    it exists, locks it (the no-op update waits for a concurrent holder and takes its row
+    lock), and `RETURNING` gives what is stored. The payload is written at insert only."""
+    table = connection.ops.quote_name(StripeEvent._meta.db_table)
+    fields = StripeEvent._meta
+    payload = fields.get_field("payload").get_db_prep_save(event, connection)
+    now = fields.get_field("received_at").get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} "
+            "(stripe_id, type, payload, received_at, outcome, detail, error, attempts) "
+            "VALUES (%s, %s, %s, %s, %s, '', '', 0) "
+            "ON CONFLICT (stripe_id) DO UPDATE SET stripe_id = EXCLUDED.stripe_id "
+            "RETURNING id, outcome, attempts, order_id",
+            [event["id"], event["type"], payload, now, StripeEvent.Outcome.RECEIVED],
+        )
+        pk, outcome, attempts, order_id = cursor.fetchone()
+    return StripeEvent(
+        pk=pk,
+        stripe_id=event["id"],
+        type=event["type"],
+        outcome=outcome,
+        attempts=attempts,
+        order_id=order_id,
     )
-    return StripeEvent.objects.select_for_update().get(stripe_id=event["id"])
 
 
 def _handle_locked(row: StripeEvent, event_type: str, obj: dict[str, Any]) -> Result:
@@ -268,8 +288,9 @@ def _handle_locked(row: StripeEvent, event_type: str, obj: dict[str, Any]) -> Re
         )
     else:
         try:
-            with transaction.atomic():
-                order, detail = handler(obj)
+            # No savepoint: the services raise UnknownOrder before they write anything, and
+            # any other exception rolls the whole delivery back (`_process`).
+            order, detail = handler(obj)
             outcome = StripeEvent.Outcome.PROCESSED
         except services.UnknownOrder as error:
             outcome, detail = StripeEvent.Outcome.IGNORED, f"unknown order: {error}"

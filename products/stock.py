@@ -8,7 +8,7 @@ ascending id. Callers read without locks to learn the ids, lock with
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.expressions import Combinable
 
 from products.models import Product
@@ -24,6 +24,26 @@ def lock_products(product_ids: Iterable[int]) -> list[Product]:
         .filter(pk__in=set(product_ids))
         .order_by("pk")
         .select_for_update(of=("self",))
+    )
+
+
+def lock_products_of_order(reference: str) -> list[Product]:
+    """Lock the pieces of the order with this reference (found through its items, in one
+    statement), in ascending id order. Only the products are locked, not the items or the
+    order. Must run inside a transaction. No `stock_status` annotation: the webhook's hot
+    path reads `in_stock` and `held_by_id` only, and a raw statement spares it the ORM's
+    query compilation (a quarter of its CPU in the profiles)."""
+    product, item = Product._meta, Product._meta.get_field("order_items").related_model._meta
+    order = item.get_field("order").related_model._meta
+    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
+    return list(
+        Product.objects.raw(
+            f"SELECT p.* FROM {product.db_table} p "
+            f"JOIN {item.db_table} i ON i.product_id = p.id "
+            f"JOIN {order.db_table} o ON o.id = i.order_id "
+            f"WHERE o.reference = %s ORDER BY p.id{lock}",
+            [reference],
+        )
     )
 
 

@@ -186,6 +186,9 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boutique <boutique@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OWNER_EMAIL = env.str("OWNER_EMAIL", default="")
+# On: a separate `python manage.py send_mails` process sends the sales' e-mails (the web
+# workers spend no CPU on them); off (default): each is sent right after the response.
+MAIL_WORKER = env.bool("MAIL_WORKER", default=False)
 
 # Shop behaviour.
 SHOP_NAME = env.str("SHOP_NAME", default="Boutique")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from payments import notifications
@@ -118,22 +118,81 @@ def mark_order_paid(payment: Payment) -> tuple[Order, str]:
     it (its session is expired after commit). A piece already sold, or an amount that
     does not match the order, makes it a conflict refunded in full after commit.
     Returns the order and what was done.
+
+    No savepoint of its own (`savepoint=False`): inside the webhook's transaction an
+    exception here rolls back the whole delivery anyway, and UnknownOrder is raised once
+    the block is left, having written nothing.
     """
-    order = find_order(reference=payment.reference, session_id=payment.session_id)
-    with transaction.atomic():
-        order, products, orders = lock_order(order.pk, with_holders=True)
-        if order.status in (Order.Status.PAID, Order.Status.REFUNDED):
-            _complete_payment_details(order, payment)
-            return order, f"already {order.status}"
-        _record_payment(order, payment)
-        if (payment.amount, payment.currency) != (order.total_cents, order.currency):
-            outcome = refund_in_transaction(order, products, Order.RefundReason.AMOUNT_MISMATCH)
-        elif any(not p.in_stock for p in products):
-            outcome = refund_in_transaction(order, products, Order.RefundReason.CONFLICT)
-        else:
-            outcome = _sell(order, products, orders)
+    with transaction.atomic(savepoint=False):
+        locked = lock_paid_order(reference=payment.reference, session_id=payment.session_id)
+        if locked is not None:
+            order, products, orders = locked
+            outcome = _apply_payment(order, products, orders, payment)
+    if locked is None:
+        raise UnknownOrder(payment.reference or payment.session_id or "no order reference")
     logger.info("Payment recorded: %s", outcome, extra={"order": order.reference})
     return order, outcome
+
+
+def lock_paid_order(
+    *, reference: str, session_id: str
+) -> tuple[Order, list[Product], dict[int, Order]] | None:
+    """Inside a transaction: the order a payment names (by reference, else by session id),
+    locked as `lock_order(..., with_holders=True)` locks it, or None when there is none.
+
+    By reference, two statements: the order's pieces found and locked through their items,
+    then the order and the pieces' holders. The lock order is the same (products by id,
+    then orders by id); the items of an order never change once it exists."""
+    if reference:
+        products = stock.lock_products_of_order(reference)
+        holder_ids = sorted({p.held_by_id for p in products if p.held_by_id is not None})
+        orders = {o.pk: o for o in _lock_orders(reference, holder_ids)}
+        order = next((o for o in orders.values() if o.reference == reference), None)
+        if order is not None:
+            return order, products, orders
+    try:
+        order = find_order(session_id=session_id)
+    except UnknownOrder:
+        return None
+    return lock_order(order.pk, with_holders=True)
+
+
+def _lock_orders(reference: str, order_ids: list[int]) -> list[Order]:
+    """Lock the order with this reference and these orders, in ascending id order (a raw
+    statement: no query compilation on the webhook's hot path)."""
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    ids = "".join(" OR id = %s" for _ in order_ids)
+    return list(
+        Order.objects.raw(
+            f"SELECT * FROM {Order._meta.db_table} WHERE reference = %s{ids} ORDER BY id{lock}",
+            [reference, *order_ids],
+        )
+    )
+
+
+def _apply_payment(
+    order: Order, products: list[Product], orders: dict[int, Order], payment: Payment
+) -> str:
+    if order.status in (Order.Status.PAID, Order.Status.REFUNDED):
+        _complete_payment_details(order, payment)
+        return f"already {order.status}"
+    _record_payment(order, payment)
+    if (payment.amount, payment.currency) != (order.total_cents, order.currency):
+        return refund_in_transaction(order, products, Order.RefundReason.AMOUNT_MISMATCH)
+    if any(not p.in_stock for p in products):
+        return refund_in_transaction(order, products, Order.RefundReason.CONFLICT)
+    return _sell(order, products, orders)
+
+
+# What `_record_payment` writes on the order.
+PAYMENT_FIELDS = (
+    "stripe_payment_intent_id",
+    "amount_received",
+    "currency_received",
+    "customer_email",
+    "shipping_address",
+    "stripe_session_id",
+)
 
 
 def _record_payment(order: Order, payment: Payment) -> None:
@@ -185,8 +244,11 @@ def _sell(order: Order, products: list[Product], orders: dict[int, Order]) -> st
     OrderItem.objects.filter(order=order).update(sold=True)
     order.status = Order.Status.PAID
     order.paid_at = timezone.now()
-    order.save()
-    after_commit(notifications.order_paid, order.pk)
+    order.paid_mail_pending = True
+    order.save(
+        update_fields=[*PAYMENT_FIELDS, "status", "paid_at", "paid_mail_pending", "updated_at"]
+    )
+    after_commit(notifications.sale_mails, order.pk)
     return "paid"
 
 

@@ -65,6 +65,7 @@ class Command(BaseCommand):
                 len(report.holds_released),
                 report.holds_released,
             ),
+            ("Sale e-mails sent late", len(report.sale_mails_sent), report.sale_mails_sent),
             ("Sessions of no order of this shop", len(report.unknown_sessions), []),
             ("Errors", len(report.errors), report.errors),
         ]
