@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import F, Func, Q, QuerySet, TextField
+from django.http import QueryDict
 
 from products.models import Category, Product
 
@@ -54,6 +55,17 @@ class CatalogueQuery:
             sort=data.get("tri", ""),
             show_sold=data.get("vendues") != "0",
         )
+
+    def params(self) -> QueryDict:
+        """The query string that asks for this again, without anything else the URL had."""
+        params = QueryDict(mutable=True)
+        if self.words:
+            params["q"] = self.words
+        if self.sort:
+            params["tri"] = self.sort
+        if not self.show_sold:
+            params["vendues"] = "0"
+        return params
 
     @property
     def is_filtered(self) -> bool:

@@ -1,0 +1,134 @@
+"""Cached shopper pages: the catalogue, its categories and the product page
+(docs/decisions/0007-stock-version-and-caches.md, "Page caches").
+
+A page is rendered once per stock version and kept in the shared cache as HTML in which
+every per-visitor part is a marker: the CSRF token of the add-to-cart forms, the cart link
+of the header (its count) and the `next` field of those forms (the visitor's own URL).
+Each request fills the markers in for its visitor. Messages are not filled in: a visitor
+with messages waiting gets a page rendered for them, as without the cache.
+
+Only with a shared cache (`stock_version.shared()`): the key starts with the stock version,
+which changes after every committed write of what these pages show (pieces, photos,
+categories) and when a hold lapses. With the per-process default every page is rendered
+for its request, as before.
+
+Keys hold only what changes the page: the path, and for the catalogue its known parameters
+normalised (`CatalogueQuery`, a page number). Other parameters are ignored, so a flood of
+junk query strings finds one entry. Only a `200` is kept; a 404 is raised before anything
+is stored.
+"""
+
+import hashlib
+import logging
+from collections.abc import Callable
+
+from django.contrib.messages import get_messages
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.template.loader import get_template
+from django.utils.cache import patch_vary_headers
+from django.utils.crypto import salted_hmac
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import escape
+
+from cart.cart import Cart
+from products import stock_version
+
+logger = logging.getLogger(__name__)
+
+# Entries of an old version are never read again: they only need to outlive a busy minute.
+PAGE_SECONDS = 120
+KEY_PREFIX = "page"
+
+
+def _marker(kind: str) -> str:
+    # Derived from SECRET_KEY: a visitor cannot type a marker into a search (which the page
+    # shows) and have the next visitor's token filled in where their words were.
+    return f"pc{kind}{salted_hmac('products.page_cache', kind).hexdigest()[:24]}"
+
+
+_markers = SimpleLazyObject(
+    lambda: {kind: _marker(kind) for kind in ("csrf", "cart", "next")}  # type: ignore[misc]
+)
+
+
+def placeholders() -> dict:
+    """The context of a page rendered for the cache: markers for the per-visitor parts."""
+    return {
+        "csrf_token": _markers["csrf"],
+        "page_cache_markers": {"cart": _markers["cart"], "next": _markers["next"]},
+        "messages": (),
+    }
+
+
+def serve(
+    request: HttpRequest,
+    key: tuple | None,
+    render: Callable[[dict], tuple[HttpResponse, bool]],
+) -> HttpResponse:
+    """The page for `key` from the cache, or rendered by `render(extra_context)`.
+
+    `render` returns the response and whether it may be kept (the page asked for is the page
+    shown). `key` None: this request's page is never cached (an unusual parameter)."""
+    version = stock_version.current() if key is not None else None
+    if version is None or _has_messages(request):
+        return render({})[0]
+    cache_key = _cache_key(version, request.path, key)
+    try:
+        html = cache.get(cache_key)
+    except Exception:
+        logger.warning("Cache unavailable: page rendered", exc_info=True)
+        return render({})[0]
+    if html is None:
+        response, keep = render(placeholders())
+        if response.status_code != 200:  # never kept, and never sent with markers
+            return render({})[0]
+        html = response.content.decode(response.charset)
+        if keep:
+            try:
+                cache.set(cache_key, html, PAGE_SECONDS)
+            except DatabaseError:
+                raise
+            except Exception:
+                logger.warning("Cache unavailable: page not kept", exc_info=True)
+    response = HttpResponse(fill(html, request))
+    # Filled in from the visitor's cookies (session, CSRF), as Django's rendering would.
+    patch_vary_headers(response, ("Cookie",))
+    return response
+
+
+def fill(html: str, request: HttpRequest) -> str:
+    """The cached page with this visitor's parts in place of the markers."""
+    markers = _markers
+    if markers["csrf"] in html:
+        html = html.replace(markers["csrf"], get_token(request))  # sets the CSRF cookie too
+    if markers["next"] in html:
+        html = html.replace(markers["next"], escape(request.get_full_path()))
+    return html.replace(markers["cart"], _cart_link(request))
+
+
+def _cart_link(request: HttpRequest) -> str:
+    # The session is read only when the visitor sent its cookie: a first visit creates none.
+    from django.conf import settings
+
+    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
+    count = len(Cart(request.session)) if has_session else 0
+    return get_template("_cart_link.html").render({"cart_count": count})
+
+
+def _has_messages(request: HttpRequest) -> bool:
+    """Messages are waiting for this visitor (they are not consumed by asking)."""
+    from django.conf import settings
+
+    if not request.COOKIES:
+        return False
+    if "messages" not in request.COOKIES and settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return False
+    return len(get_messages(request)) > 0
+
+
+def _cache_key(version: str, path: str, key: tuple) -> str:
+    digest = hashlib.blake2b(repr((path, key)).encode(), digest_size=16).hexdigest()
+    return f"{KEY_PREFIX}:{version}:{digest}"
