@@ -7,10 +7,11 @@ of the header (its count) and the `next` field of those forms (the visitor's own
 Each request fills the markers in for its visitor. Messages are not filled in: a visitor
 with messages waiting gets a page rendered for them, as without the cache.
 
-Only with a shared cache (`stock_version.shared()`): the key starts with the stock version,
-which changes after every committed write of what these pages show (pieces, photos,
-categories) and when a hold lapses. With the per-process default every page is rendered
-for its request, as before.
+Only with a shared cache (`stock_version.shared()`): an entry holds the stock version it was
+rendered for, and is served only while that version is current (both read in one round
+trip). The version changes after every committed write of what these pages show (pieces,
+photos, categories) and when a hold lapses. With the per-process default every page is
+rendered for its request, as before.
 
 Keys hold only what changes the page: the path, and for the catalogue its known parameters
 normalised (`CatalogueQuery`, a page number). Other parameters are ignored, so a flood of
@@ -18,6 +19,7 @@ junk query strings finds one entry. Only a `200` is kept; a 404 is raised before
 is stored.
 """
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -38,7 +40,7 @@ from products import stock_version
 
 logger = logging.getLogger(__name__)
 
-# Entries of an old version are never read again: they only need to outlive a busy minute.
+# An entry holds the version it was rendered for; one of an old version is never served.
 PAGE_SECONDS = 120
 KEY_PREFIX = "page"
 
@@ -72,23 +74,25 @@ def serve(
 
     `render` returns the response and whether it may be kept (the page asked for is the page
     shown). `key` None: this request's page is never cached (an unusual parameter)."""
-    version = stock_version.current() if key is not None else None
-    if version is None or _has_messages(request):
+    if key is None or _has_messages(request):
         return render({})[0]
-    cache_key = _cache_key(version, request.path, key)
-    try:
-        html = cache.get(cache_key)
-    except Exception:
-        logger.warning("Cache unavailable: page rendered", exc_info=True)
+    cache_key = _cache_key(request.path, key)
+    # One round trip: the version and the entry, kept as (version, html). An entry of
+    # another version is never served: rendered again, it replaces the old one.
+    version, found = stock_version.read(cache_key)
+    if version is None:  # no shared cache, or it is down
         return render({})[0]
-    if html is None:
+    entry = found.get(cache_key)
+    if entry is not None and entry[0] == version:
+        html = entry[1]
+    else:
         response, keep = render(placeholders())
         if response.status_code != 200:  # never kept, and never sent with markers
             return render({})[0]
         html = response.content.decode(response.charset)
         if keep:
             try:
-                cache.set(cache_key, html, PAGE_SECONDS)
+                cache.set(cache_key, (version, html), PAGE_SECONDS)
             except DatabaseError:
                 raise
             except Exception:
@@ -114,7 +118,11 @@ def _cart_link(request: HttpRequest) -> str:
     from django.conf import settings
 
     has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
-    count = len(Cart(request.session)) if has_session else 0
+    return _cart_link_html(len(Cart(request.session)) if has_session else 0)
+
+
+@functools.lru_cache(maxsize=64)
+def _cart_link_html(count: int) -> str:
     return get_template("_cart_link.html").render({"cart_count": count})
 
 
@@ -129,6 +137,6 @@ def _has_messages(request: HttpRequest) -> bool:
     return len(get_messages(request)) > 0
 
 
-def _cache_key(version: str, path: str, key: tuple) -> str:
+def _cache_key(path: str, key: tuple) -> str:
     digest = hashlib.blake2b(repr((path, key)).encode(), digest_size=16).hexdigest()
-    return f"{KEY_PREFIX}:{version}:{digest}"
+    return f"{KEY_PREFIX}:{digest}"

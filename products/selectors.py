@@ -47,13 +47,16 @@ class CatalogueQuery:
 
     @classmethod
     def from_params(cls, params) -> "CatalogueQuery":
-        form = CatalogueForm(params)
-        form.is_valid()  # fills cleaned_data with the fields that are valid
-        data = form.cleaned_data
+        """What CatalogueForm would clean out of `params`, without building the form (it was
+        a tenth of a cached catalogue page): a value the form refuses counts as absent."""
+        words = str(params.get("q", "")).strip()
+        if len(words) > MAX_QUERY_LENGTH or "\x00" in words:
+            words = ""
+        sort = str(params.get("tri", ""))
         return cls(
-            words=" ".join(data.get("q", "").split()),
-            sort=data.get("tri", ""),
-            show_sold=data.get("vendues") != "0",
+            words=" ".join(words.split()),
+            sort=sort if sort in Sort.ORDER else "",
+            show_sold=params.get("vendues") != "0",
         )
 
     def params(self) -> QueryDict:
