@@ -114,14 +114,19 @@ class Browser:
     """One shopper over one keep-alive connection, keeping its cookies (Secure ones too: the
     router speaks HTTPS to the shopper)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, address: str = "") -> None:
         self.port = port
         self.origin = f"https://127.0.0.1:{port}"
         self.cookies: dict[str, str] = {}
+        # The shopper's own address, as the router appends it (TRUSTED_PROXY_COUNT=1): the
+        # open-checkout and rate limits count per client, and fifty buyers are fifty clients.
+        self.address = address
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method: str, path: str, *, form: dict | None = None, headers=None):
         all_headers = {**ROUTER_HEADERS, **(headers or {})}
+        if self.address:
+            all_headers["X-Forwarded-For"] = self.address
         if self.cookies:
             all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -748,7 +753,7 @@ def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[
 
     # Buyers first get a page and put their piece in their cart (a session, a CSRF token).
     buyers = [Buyer(p.pk, p.slug) for p in new for _ in range(5)]
-    browsers = [Browser(port) for _ in buyers]
+    browsers = [Browser(port, f"198.51.100.{n + 1}") for n in range(len(buyers))]
     tokens = []
     for buyer, browser in zip(buyers, browsers, strict=True):
         response, html = browser.request("GET", f"/produits/{buyer.slug}/")
