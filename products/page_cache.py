@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import DatabaseError
@@ -137,8 +138,6 @@ def _visitors_part(kind: str, request: HttpRequest) -> str:
 
 def _cart_link(request: HttpRequest) -> str:
     # The session is read only when the visitor sent its cookie: a first visit creates none.
-    from django.conf import settings
-
     has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
     return _cart_link_html(len(Cart(request.session)) if has_session else 0)
 
@@ -150,8 +149,6 @@ def _cart_link_html(count: int) -> str:
 
 def _has_messages(request: HttpRequest) -> bool:
     """Messages are waiting for this visitor (they are not consumed by asking)."""
-    from django.conf import settings
-
     if not request.COOKIES:
         return False
     if "messages" not in request.COOKIES and settings.SESSION_COOKIE_NAME not in request.COOKIES:
