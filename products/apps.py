@@ -25,6 +25,11 @@ class ProductsConfig(AppConfig):
         connection_created.connect(_register_sqlite_functions, dispatch_uid="boutique_fold")
         # A piece saved (name, price, photo, stock) or deleted changes the stock version
         # (products/stock_version.py); querysets' update and bulk_create do it themselves.
-        product = self.get_model("Product")
-        post_save.connect(_piece_changed, sender=product, dispatch_uid="stock-version-save")
-        post_delete.connect(_piece_changed, sender=product, dispatch_uid="stock-version-delete")
+        # So do a piece's other photos and the categories: cached pages show them
+        # (products/page_cache.py).
+        for model in ("Product", "ProductImage", "Category"):
+            sender = self.get_model(model)
+            post_save.connect(_piece_changed, sender=sender, dispatch_uid=f"version-save-{model}")
+            post_delete.connect(
+                _piece_changed, sender=sender, dispatch_uid=f"version-delete-{model}"
+            )

@@ -6,14 +6,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
-from products import seo
+from products import page_cache, seo
 from products.models import Category, Product
 from products.selectors import CatalogueForm, CatalogueQuery, Sort, catalogue_products
 
 
 def _catalogue(
-    request: HttpRequest, *, categories: list[Category], category: Category | None = None
-) -> HttpResponse:
+    request: HttpRequest,
+    extra: dict,
+    *,
+    categories: list[Category],
+    category: Category | None = None,
+) -> tuple[HttpResponse, bool]:
     query = CatalogueQuery.from_params(request.GET)
     paginator = Paginator(
         catalogue_products(query=query, category=category), settings.CATALOGUE_PAGE_SIZE
@@ -22,6 +26,8 @@ def _catalogue(
     context = {
         "page": page,
         "query": query,
+        # Links keep the known parameters only, cleaned: a cached page shows no visitor's own.
+        "params": query.params(),
         "sort_choices": Sort.CHOICES,
         "search_max_length": CatalogueForm.base_fields["q"].max_length,
         "categories": categories,
@@ -29,8 +35,30 @@ def _catalogue(
         "canonical_url": seo.absolute_url(
             request.path + (f"?page={page.number}" if page.number > 1 else "")
         ),
+        **extra,
     }
-    return render(request, "products/product_list.html", context)
+    response = render(request, "products/product_list.html", context)
+    # Kept only when the page shown is the one asked for (not a page past the end).
+    return response, page.number == _page_asked(request)
+
+
+def _page_asked(request: HttpRequest) -> int | None:
+    """The page number asked for (1 when none), None for anything but a plain number."""
+    value = request.GET.get("page", "")
+    if not value:
+        return 1
+    if value.isdigit() and value.isascii() and len(value) < 7 and int(value) >= 1:
+        return int(value)
+    return None
+
+
+def _catalogue_key(request: HttpRequest) -> tuple | None:
+    """What makes one catalogue page differ from another, besides its path."""
+    number = _page_asked(request)
+    if number is None:
+        return None
+    query = CatalogueQuery.from_params(request.GET)
+    return (query.words, query.sort, query.show_sold, number)
 
 
 @require_safe
@@ -38,34 +66,46 @@ def product_list(request: HttpRequest) -> HttpResponse:
     """The catalogue, newest first; sold pieces stay visible and say so.
 
     `q` searches, `tri` sorts, `vendues=0` hides sold pieces (SPEC §6)."""
-    return _catalogue(request, categories=list(Category.objects.all()))
+    return page_cache.serve(
+        request,
+        _catalogue_key(request),
+        lambda extra: _catalogue(request, extra, categories=list(Category.objects.all())),
+    )
 
 
 @require_safe
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A category's pieces, with the catalogue's cards and parameters."""
-    # The page lists every category anyway: the one asked for is found among them.
-    categories = list(Category.objects.all())
-    category = next((c for c in categories if c.slug == slug), None)
-    if category is None:
-        raise Http404("Catégorie introuvable")
-    return _catalogue(request, categories=categories, category=category)
+
+    def render_page(extra: dict) -> tuple[HttpResponse, bool]:
+        # The page lists every category anyway: the one asked for is found among them.
+        categories = list(Category.objects.all())
+        category = next((c for c in categories if c.slug == slug), None)
+        if category is None:
+            raise Http404("Catégorie introuvable")
+        return _catalogue(request, extra, categories=categories, category=category)
+
+    return page_cache.serve(request, _catalogue_key(request), render_page)
 
 
 @require_safe
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    product = get_object_or_404(
-        Product.objects.with_status().select_related("category").prefetch_related("images"),
-        slug=slug,
-    )
-    context = {
-        "product": product,
-        "photos": seo.gallery(product),
-        "canonical_url": seo.absolute_url(product.get_absolute_url()),
-        "structured_data": seo.product_structured_data(product),
-        "og_image": seo.og_image(product),
-    }
-    return render(request, "products/product_detail.html", context)
+    def render_page(extra: dict) -> tuple[HttpResponse, bool]:
+        product = get_object_or_404(
+            Product.objects.with_status().select_related("category").prefetch_related("images"),
+            slug=slug,
+        )
+        context = {
+            "product": product,
+            "photos": seo.gallery(product),
+            "canonical_url": seo.absolute_url(product.get_absolute_url()),
+            "structured_data": seo.product_structured_data(product),
+            "og_image": seo.og_image(product),
+            **extra,
+        }
+        return render(request, "products/product_detail.html", context), True
+
+    return page_cache.serve(request, (), render_page)
 
 
 @require_safe

@@ -119,6 +119,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # processes and machines, which is what lets the stock API answer from it
 # (products/stock_version.py). Correctness never depends on it.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Django's Redis backend, keeping its redis-py client between calls (shop/cache.py).
+    CACHES["default"]["BACKEND"] = "shop.cache.RedisCache"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

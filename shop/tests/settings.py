@@ -33,6 +33,8 @@ CACHES = {
     if _TEST_CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "shop.cache.RedisCache"
 OWNER_EMAIL = "proprietaire@example.com"
 # Tests run without collectstatic: WhiteNoise looks files up per request, from the
 # source folders, instead of indexing a STATIC_ROOT that does not exist.
