@@ -40,3 +40,9 @@ def staff_user(db) -> User:
 def staff_client(client: Client, staff_user: User) -> Client:
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def pieces(make_product) -> list[Product]:
+    """Three pieces on sale (the freshness tests change their statuses)."""
+    return [make_product(), make_product(), make_product()]

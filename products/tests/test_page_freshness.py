@@ -45,16 +45,6 @@ def cached() -> bool:
     return stock_version.shared()
 
 
-@pytest.fixture
-def pieces(make_product) -> list[Product]:
-    return [make_product(), make_product(), make_product()]
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client()
-
-
 def page(client: Client, url: str, **params: str) -> str:
     response = client.get(url, params)
     assert response.status_code == 200, response.status_code

@@ -98,16 +98,6 @@ def session_of(order: Order, **fields) -> dict:
     }
 
 
-@pytest.fixture
-def pieces(make_product) -> list[Product]:
-    return [make_product(), make_product(), make_product()]
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client()
-
-
 def test_the_cache_in_use_is_the_one_asked_for():
     """CI runs this file twice; make sure the second run really uses a shared cache."""
     import os
