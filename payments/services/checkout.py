@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -60,28 +61,29 @@ def start_checkout(
         raise CheckoutError("Votre panier est vide.")
     if refusal := limits.too_many_pieces(product_ids):
         raise CheckoutError(refusal)
-    previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
+    previous, pending = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
     if previous is not None:
         return previous
-    for stale in Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING):
+    for stale in pending:
         if not (_session_being_created(stale) and _holds_exactly(stale, product_ids)):
             cancel_order(order_id=stale.pk)
+    _refuse_pieces_held_by_others(product_ids, shopper_id=shopper_id)
 
     client = limits.Client.from_address(client_address) if client_address else None
     try:
-        order = _create_order_and_hold(
+        order, items = _create_order_and_hold(
             product_ids=product_ids, shopper_id=shopper_id, client=client
         )
     except (CheckoutError, limits.CheckoutLimitReached):
         # A double click: the other request of this shopper may have won the pieces.
-        previous = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
+        previous, _ = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
         if previous is not None:
             return previous
         raise
     expires_at = int(time.time()) + int((_hold_minutes() + SESSION_EXTRA).total_seconds())
     try:
         session = stripe_client.create_checkout_session(
-            session_params(order, expires_at=expires_at),
+            session_params(order, expires_at=expires_at, items=items),
             idempotency_key=f"order-{order.reference}-checkout",
         )
     except stripe_client.StripeUnavailable as error:
@@ -90,7 +92,7 @@ def start_checkout(
             "Le paiement est momentanément indisponible. Aucune somme n'a été débitée ; "
             "vos pièces restent dans votre panier, réessayez dans un instant."
         ) from error
-    order = _record_session(order.pk, session, expires_at=expires_at)
+    order = _record_session(order, session, expires_at=expires_at)
     if order.status != Order.Status.PENDING:
         raise CheckoutError(
             "Votre panier a changé pendant la préparation du paiement : vérifiez-le, puis "
@@ -101,29 +103,31 @@ def start_checkout(
 
 
 def _record_session(
-    order_id: int, session: stripe_client.CheckoutSession, *, expires_at: int
+    order: Order, session: stripe_client.CheckoutSession, *, expires_at: int
 ) -> Order:
     """Keep the new session on its order. An order cancelled while Stripe was creating it
     (a new cart from another tab) holds nothing any more: its session is expired after
     commit, like any cancelled order's, instead of staying open and payable."""
+    checkout_expires_at = datetime.fromtimestamp(expires_at, tz=UTC)
+    now = timezone.now()
+    # The common case in one statement, without a lock: the order is still pending.
+    if Order.objects.filter(pk=order.pk, status=Order.Status.PENDING).update(
+        stripe_session_id=session.id,
+        checkout_url=session.url,
+        checkout_expires_at=checkout_expires_at,
+        updated_at=now,
+    ):
+        order.stripe_session_id, order.checkout_url = session.id, session.url
+        order.checkout_expires_at, order.updated_at = checkout_expires_at, now
+        return order
+    # No longer pending (an order never becomes pending again): keep the session's id, and
+    # expire the session after commit.
     with transaction.atomic():
-        order = lock_order_alone(order_id)
+        order = lock_order_alone(order.pk)
         order.stripe_session_id = session.id
-        if order.status == Order.Status.PENDING:
-            order.checkout_url = session.url
-            order.checkout_expires_at = datetime.fromtimestamp(expires_at, tz=UTC)
-        else:
-            order.session_expiry_pending = True
-            after_commit(expire_session_now, order.pk)
-        order.save(
-            update_fields=[
-                "stripe_session_id",
-                "checkout_url",
-                "checkout_expires_at",
-                "session_expiry_pending",
-                "updated_at",
-            ]
-        )
+        order.session_expiry_pending = True
+        order.save(update_fields=["stripe_session_id", "session_expiry_pending", "updated_at"])
+        after_commit(expire_session_now, order.pk)
     return order
 
 
@@ -131,8 +135,9 @@ def _hold_minutes() -> timedelta:
     return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
 
 
-def _reusable_order(*, shopper_id: str, product_ids: list[int]) -> Order | None:
-    """The shopper's open order, if it covers exactly this cart and its session is still open.
+def _reusable_order(*, shopper_id: str, product_ids: list[int]) -> tuple[Order | None, list[Order]]:
+    """The shopper's open order, if it covers exactly this cart and its session is still
+    open; and the shopper's pending orders as last read.
 
     If that order's session is still being created (the first click of a double click is
     at Stripe), wait for it, so that both clicks lead to the one session."""
@@ -140,14 +145,15 @@ def _reusable_order(*, shopper_id: str, product_ids: list[int]) -> Order | None:
     while True:
         margin = timezone.now() + timedelta(minutes=1)
         waiting = False
-        for order in Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING):
+        pending = list(Order.objects.filter(shopper_id=shopper_id, status=Order.Status.PENDING))
+        for order in pending:
             if not _holds_exactly(order, product_ids):
                 continue
             if order.checkout_url and order.checkout_expires_at > margin:
-                return order
+                return order, pending
             waiting = waiting or _session_being_created(order)
         if not waiting or time.monotonic() > deadline:
-            return None
+            return None, pending
         time.sleep(0.1)
 
 
@@ -170,7 +176,9 @@ def _session_being_created(order: Order) -> bool:
 @transaction.atomic
 def _create_order_and_hold(
     *, product_ids: list[int], shopper_id: str, client: limits.Client | None = None
-) -> Order:
+) -> tuple[Order, list[OrderItem]]:
+    """Transaction 1 (SPEC §7): the client's count, the products locked and re-checked,
+    the order and its items created, the pieces held."""
     if client is not None:
         limits.check_open_checkouts(client)  # takes the client's lock, before the products'
     products = stock.lock_products(product_ids)
@@ -188,13 +196,34 @@ def _create_order_and_hold(
         shopper_id=shopper_id,
         client_hash=client.hash if client is not None else "",
     )
-    OrderItem.objects.bulk_create(
+    items = OrderItem.objects.bulk_create(
         OrderItem(order=order, product=p, name=p.name, price=p.price) for p in products
     )
     stock.hold_products(
         products, order_id=order.pk, until=db_now_plus(_hold_minutes() + HOLD_EXTRA)
     )
-    return order
+    return order, items
+
+
+def _refuse_pieces_held_by_others(product_ids: list[int], *, shopper_id: str) -> None:
+    """Read without locks first (SPEC §7): a piece sold, gone, or held by another shopper's
+    order is refused here, before the client's count and the locks. In a drop, most
+    buyers of a piece arrive after its first buyer's hold: they cost one query instead of
+    a transaction. A piece held by this shopper's own order (the other click of a double
+    click) goes on to the locked path, which leads both clicks to one session. What
+    passes is checked again under the locks."""
+    found = list(
+        Product.objects.with_status()
+        .filter(pk__in=set(product_ids))
+        .annotate(holder=F("held_by__shopper_id"))
+        .order_by("pk")
+    )
+    missing = set(product_ids) - {p.pk for p in found}
+    unavailable = [p for p in found if p.status != StockStatus.AVAILABLE]
+    if any(p.status == StockStatus.RESERVED and p.holder == shopper_id for p in unavailable):
+        return
+    if missing or unavailable:
+        raise CheckoutError(_unavailable_message(unavailable, missing), unavailable=unavailable)
 
 
 def _unavailable_message(unavailable: list[Product], missing: set[int]) -> str:
@@ -219,9 +248,12 @@ def _names(names: list[str]) -> str:
     return ", ".join(f"« {name} »" for name in names)
 
 
-def session_params(order: Order, *, expires_at: int) -> dict[str, Any]:
+def session_params(
+    order: Order, *, expires_at: int, items: Iterable[OrderItem] | None = None
+) -> dict[str, Any]:
     """The Checkout Session's parameters: the pieces at their database price, the one
-    shipping rate decided with the order, and the address and phone to collect."""
+    shipping rate decided with the order, and the address and phone to collect. `items`:
+    the order's items when the caller has them (read from the database otherwise)."""
     metadata = {"order_id": order.reference}
     signed = signing.dumps(order.reference, salt=CANCEL_SALT)
     return {
@@ -238,7 +270,7 @@ def session_params(order: Order, *, expires_at: int) -> dict[str, Any]:
                     },
                 },
             }
-            for item in order.items.all()
+            for item in (order.items.all() if items is None else items)
         ],
         "success_url": settings.APP_URL
         + reverse("payments:thanks")

@@ -11,8 +11,9 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -154,6 +155,28 @@ def test_a_piece_held_by_someone_else_is_refused_in_french(stripe_server, make_p
     assert Order.objects.count() == 1
     other.refresh_from_db()
     assert other.held_by is None
+
+
+def test_a_piece_held_by_someone_else_is_refused_by_one_read_without_locks(
+    stripe_server, make_product
+):
+    """In a drop most buyers of a piece come after its first buyer's hold: they are sent
+    back to their cart by a read, without the client's lock, a product lock or an order."""
+    piece = make_product(name="Broche libellule")
+    commander(cart_client(piece))
+    late = cart_client(piece)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = commander(late, follow=False)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cart:detail")
+    statements = " ".join(q["sql"] for q in queries.captured_queries).upper()
+    assert "FOR UPDATE" not in statements
+    assert "PG_ADVISORY" not in statements
+    assert "INSERT" not in statements
+    assert Order.objects.count() == 1
+    assert late.session["cart"] == []
 
 
 def test_a_sold_piece_is_refused(stripe_server, make_product):
