@@ -4,6 +4,7 @@ The platform gives PORT and WEB_CONCURRENCY; anything else can be overridden wit
 deploy through GUNICORN_CMD_ARGS (e.g. `GUNICORN_CMD_ARGS="--timeout 60"`).
 """
 
+import socket
 from pathlib import Path
 
 import environ
@@ -51,3 +52,21 @@ logconfig_dict = build_logging_config(
     ),
     level=_env.str("LOG_LEVEL", default="INFO"),
 )
+
+
+# How long the kernel keeps a connection that has sent nothing yet (see when_ready).
+DEFER_ACCEPT_SECONDS = 5
+
+
+def when_ready(server):
+    """Hand a connection to a worker only once its request has arrived (Linux's
+    TCP_DEFER_ACCEPT, as nginx's `deferred`): a sync worker serves one connection at a time,
+    and one accepted before its client has written would hold the worker idle, and every
+    request queued behind it, until the request comes (BENCHMARKS.md, "Connections that
+    send nothing yet")."""
+    option = getattr(socket, "TCP_DEFER_ACCEPT", None)
+    if option is None:
+        return
+    for listener in server.LISTENERS:
+        if listener.FAMILY in (socket.AF_INET, socket.AF_INET6):
+            listener.sock.setsockopt(socket.IPPROTO_TCP, option, DEFER_ACCEPT_SECONDS)
