@@ -784,6 +784,7 @@ def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[
             raise RuntimeError(f"adding to the cart: HTTP {response.status}")
         tokens.append(token)
 
+    profiler = profile_start("drop", port, seconds)  # --profile: the whole drop
     pollers = wrk_file(port, poll_file, seconds=seconds, connections=64, threads=1, rate=poll_rate)
     readers = wrk_file(
         port, browse_file, seconds=seconds, connections=16, threads=1, rate=page_rate
@@ -815,6 +816,7 @@ def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[
         browser.close()
     poll_out, _ = pollers.communicate(timeout=seconds + 30)
     page_out, _ = readers.communicate(timeout=seconds + 30)
+    profile_end(profiler)
     poll_run = parse_wrk(f"drop: polls ({poll_rate:.0f}/s asked)", poll_out)
     page_run = parse_wrk(f"drop: pages ({page_rate:.0f}/s asked)", page_out)
 
@@ -920,6 +922,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--only", default="", help="comma-separated: pages,webhook,drop")
     parser.add_argument(
+        "--stripe-latency",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="the Stripe stub answers after this long (api.stripe.com takes ~0.3-0.5 s)",
+    )
+    parser.add_argument(
         "--mail-worker",
         action="store_true",
         help="MAIL_WORKER on and `manage.py send_mails` running: sales' e-mails leave the web",
@@ -990,7 +999,7 @@ def main() -> int:
         with redis_cache(workdir) as cache_url:
             db_name, db_url = create_database(server_url)
             shop_port, bare_port, stub_port = free_port(), free_port(), free_port()
-            stub = stripe_stub.start(stub_port)
+            stub = stripe_stub.start(stub_port, latency=args.stripe_latency)
             env = {
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": "shop.settings",

@@ -20,11 +20,13 @@ _numbers = itertools.count(1)
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    latency = 0.0  # seconds before each answer, as api.stripe.com's round trip
 
     def log_message(self, format, *args):
         pass
 
     def _send(self, status: int, payload: dict) -> None:
+        time.sleep(self.latency)
         body = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -68,9 +70,11 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-def start(port: int) -> ThreadingHTTPServer:
-    """Serve on 127.0.0.1:`port` in a daemon thread; `server.shutdown()` stops it."""
-    server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+def start(port: int, *, latency: float = 0.0) -> ThreadingHTTPServer:
+    """Serve on 127.0.0.1:`port` in a daemon thread; `server.shutdown()` stops it. Each
+    answer waits `latency` seconds first, as Stripe's own time to answer."""
+    handler = type("Handler", (_Handler,), {"latency": latency})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
