@@ -337,6 +337,44 @@ def cpu_per_request(before, after, requests: int) -> tuple[float | None, float |
     return spent[0], spent[1] if (before["db"] or after["db"]) else None
 
 
+def _machine_busy_seconds() -> float:
+    """CPU time of the whole machine (every core, every process) since boot, idle excluded."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+class BurstCPU:
+    """Where the cores went while the drop's buyers raced: the shop's workers, PostgreSQL,
+    this process (the buyers' threads and the Stripe stub) and the rest of the machine (wrk,
+    Redis, the kernel), in CPU milliseconds over the burst's wall time. Clock ticks are 10 ms:
+    each figure is good to about that."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.started = time.perf_counter()
+        self.machine = _machine_busy_seconds()
+        self.bench = time.process_time()
+        self.shop = cpu_snapshot(port)
+
+    def stop(self) -> None:
+        self.wall = time.perf_counter() - self.started
+        self.machine = _machine_busy_seconds() - self.machine
+        self.bench = time.process_time() - self.bench
+        after = cpu_snapshot(self.port)
+        web, db = cpu_per_request(self.shop, after, 1)
+        self.web, self.db = web or 0.0, (db or 0.0)
+
+    def report(self) -> str:
+        rest = self.machine - (self.web + self.db) / 1000 - self.bench
+        cores = os.cpu_count() or 1
+        return (
+            f"the race, {1000 * self.wall:.0f} ms of wall time ({cores * 1000 * self.wall:.0f} ms "
+            f"of CPU on {cores} cores): {1000 * self.machine:.0f} ms busy, of which shop workers "
+            f"{self.web:.0f} (polls and pages included), PostgreSQL {self.db:.0f}, the bench's "
+            f"buyers and stub {1000 * self.bench:.0f}, the rest {1000 * rest:.0f}"
+        )
+
+
 # --profile DIR: py-spy samples the shop's workers during each of its runs.
 PROFILE: dict = {"dir": None, "masters": {}}
 
@@ -808,10 +846,12 @@ def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[
         threading.Thread(target=buy, args=trio)
         for trio in zip(buyers, browsers, tokens, strict=True)
     ]
+    burst = BurstCPU(port)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    burst.stop()
     for browser in browsers:
         browser.close()
     poll_out, _ = pollers.communicate(timeout=seconds + 30)
@@ -832,6 +872,7 @@ def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[
         errors=len(buyers) - len(winners) - len(refused),
     )
     buy_run.rate, buy_run.unit = float(len(winners)), "won"
+    buy_run.notes.append(burst.report())
 
     # The winners pay: Stripe's signed event for each of their sessions.
     piece_ids = [p.pk for p in new]
