@@ -17,8 +17,12 @@ if Path(".env").is_file():
 
 bind = f"0.0.0.0:{_env.int('PORT', default=8000)}"
 # Sync workers, one request each: several processes (and machines) share PostgreSQL, and
-# correctness rests on its row locks, never on process memory. Size to memory: ~2 per 512 MB.
-workers = _env.int("WEB_CONCURRENCY", default=2)
+# correctness rests on its row locks, never on process memory. Four, not two: a buyer who
+# wins a piece waits for Stripe (0.3-0.5 s) inside a worker, and in a drop ten such waits
+# on two workers held the whole shop for ~2.5 s, on four ~1 s (BENCHMARKS.md, "The drop").
+# A worker forked from the preloaded app adds ~25-50 MB of its own (measured): four and
+# the master fit in 512 MB. Platforms that know the machine's memory set WEB_CONCURRENCY.
+workers = _env.int("WEB_CONCURRENCY", default=4)
 
 # A request taking longer than this kills its worker: the platform's router gives up after
 # 30 s anyway (Heroku); calls to Stripe have their own timeouts (payments/stripe_client.py).

@@ -1109,7 +1109,7 @@ def main() -> int:
             bares = [r.bare for r in runs if r.bare] or [0]
             header = (
                 f"Boutique bench: {args.pieces:,} pieces, PostgreSQL, Redis cache, gunicorn "
-                f"(Procfile, gunicorn.conf.py, {env.get('WEB_CONCURRENCY', '2')} workers), "
+                f"(Procfile, gunicorn.conf.py, {len(_children(SERVERS[shop_port]))} workers), "
                 f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s\n"
                 f"machine: {machine()}\n"
                 f"bare Django view, measured before each scenario: {min(bares):.0f} to "
