@@ -1,4 +1,5 @@
-"""The shop's own middleware: the request id in every log line, and the CSP header built once."""
+"""The shop's own middleware: the request id in every log line, the admin's lists kept from
+NUL characters, and the CSP header built once."""
 
 import functools
 import re
@@ -12,7 +13,7 @@ from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from shop.logs import request_id_var
 
@@ -46,6 +47,27 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+class AdminNullCharacterMiddleware:
+    """A NUL character in an admin address's parameters (`?status__exact=%00`, `?q=%00`) is a
+    `400`: PostgreSQL refuses it in a query, and the admin's lists and searches would answer
+    with a 500. Other pages check their own parameters."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.prefix = "/" + settings.ADMIN_URL
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.prefix) and any(
+            "\x00" in key or any("\x00" in value for value in values)
+            for key, values in request.GET.lists()
+        ):
+            return HttpResponseBadRequest(
+                "Requête invalide : l'adresse contient un caractère nul (%00).",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
 
 
 # --- Content-Security-Policy, built once ---------------------------------------------------

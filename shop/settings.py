@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "shop.middleware.RequestIdMiddleware",
     # Work deferred until the response has left (shop/after_response.py): order e-mails.
     "shop.after_response.AfterResponseMiddleware",
+    "shop.middleware.AdminNullCharacterMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The stock API's polls, answered here without the rest of the stack (products/middleware.py).

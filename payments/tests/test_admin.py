@@ -151,6 +151,23 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, db, url):
     assert response["Location"].startswith(reverse("admin:login"))
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{ORDERS}?status__exact=%00",
+        f"{ORDERS}?q=%00",
+        f"{EVENTS}?q=a%00b",
+        reverse("admin:auth_user_changelist") + "?q=%00",
+    ],
+)
+def test_a_nul_character_in_an_admin_list_is_a_400_not_a_500(admin_client, url):
+    """PostgreSQL refuses NUL in a query: the lists and searches would fail with a 500."""
+    response = admin_client.get(url)
+
+    assert response.status_code == 400
+    assert "caractère nul" in response.content.decode()
+
+
 def test_a_customer_account_is_refused(client, django_user_model):
     """A logged-in shopper who is not staff cannot see orders."""
     client.force_login(django_user_model.objects.create_user("client", password="x" * 12))
