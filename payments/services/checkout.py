@@ -182,10 +182,8 @@ def _create_order_and_hold(
     if client is not None:
         limits.check_open_checkouts(client)  # takes the client's lock, before the products'
     products = stock.lock_products(product_ids)
-    missing = set(product_ids) - {p.pk for p in products}
-    unavailable = [p for p in products if p.status != StockStatus.AVAILABLE]
-    if missing or unavailable:
-        raise CheckoutError(_unavailable_message(unavailable, missing), unavailable=unavailable)
+    if refusal := _refusal(products, product_ids):
+        raise refusal
     items_total = sum((p.price for p in products), Decimal("0.00"))
     shipping_cost = shipping_cost_for(items_total)
     order = Order.objects.create(
@@ -218,12 +216,19 @@ def _refuse_pieces_held_by_others(product_ids: list[int], *, shopper_id: str) ->
         .annotate(holder=F("held_by__shopper_id"))
         .order_by("pk")
     )
-    missing = set(product_ids) - {p.pk for p in found}
-    unavailable = [p for p in found if p.status != StockStatus.AVAILABLE]
-    if any(p.status == StockStatus.RESERVED and p.holder == shopper_id for p in unavailable):
+    if any(p.status == StockStatus.RESERVED and p.holder == shopper_id for p in found):
         return
-    if missing or unavailable:
-        raise CheckoutError(_unavailable_message(unavailable, missing), unavailable=unavailable)
+    if refusal := _refusal(found, product_ids):
+        raise refusal
+
+
+def _refusal(products: list[Product], product_ids: list[int]) -> CheckoutError | None:
+    """The refusal for a cart whose pieces (as read, in id order) are not all available."""
+    missing = set(product_ids) - {p.pk for p in products}
+    unavailable = [p for p in products if p.status != StockStatus.AVAILABLE]
+    if not (missing or unavailable):
+        return None
+    return CheckoutError(_unavailable_message(unavailable, missing), unavailable=unavailable)
 
 
 def _unavailable_message(unavailable: list[Product], missing: set[int]) -> str:
