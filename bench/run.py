@@ -351,18 +351,16 @@ class BurstCPU:
 
     def __init__(self, port: int) -> None:
         self.port = port
-        self.started = time.perf_counter()
-        self.machine = _machine_busy_seconds()
-        self.bench = time.process_time()
-        self.shop = cpu_snapshot(port)
+        self._start = (time.perf_counter(), _machine_busy_seconds(), time.process_time())
+        self._shop = cpu_snapshot(port)
 
     def stop(self) -> None:
-        self.wall = time.perf_counter() - self.started
-        self.machine = _machine_busy_seconds() - self.machine
-        self.bench = time.process_time() - self.bench
-        after = cpu_snapshot(self.port)
-        web, db = cpu_per_request(self.shop, after, 1)
-        self.web, self.db = web or 0.0, (db or 0.0)
+        wall, machine, bench = self._start
+        self.wall = time.perf_counter() - wall
+        self.machine = _machine_busy_seconds() - machine
+        self.bench = time.process_time() - bench
+        web, db = cpu_per_request(self._shop, cpu_snapshot(self.port), 1)  # ms in all
+        self.web, self.db = web or 0.0, db or 0.0
 
     def report(self) -> str:
         rest = self.machine - (self.web + self.db) / 1000 - self.bench
