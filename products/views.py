@@ -53,12 +53,16 @@ def _page_asked(request: HttpRequest) -> int | None:
 
 
 def _catalogue_key(request: HttpRequest) -> tuple | None:
-    """What makes one catalogue page differ from another, besides its path."""
+    """What makes one catalogue page differ from another, besides its path; None for a page
+    never kept: a search (the words are the visitor's, unbounded in number: one entry per
+    distinct search would let anyone grow the cache without limit, SPEC §13)."""
     number = _page_asked(request)
     if number is None:
         return None
     query = CatalogueQuery.from_params(request.GET)
-    return (query.words, query.sort, query.show_sold, number)
+    if query.words:
+        return None
+    return (query.sort, query.show_sold, number)
 
 
 @require_safe
