@@ -29,6 +29,7 @@ from django.utils.safestring import SafeString
 from payments import limits, selectors, services, webhooks
 from payments.forms import ShipmentForm
 from payments.models import Order, OrderItem, StripeEvent
+from payments.outbox_admin import OrderEmailInline
 from payments.selectors import CONFLICT, STRIPE_CALL_PENDING, TO_SHIP
 from products.models import StockStatus
 from products.templatetags.money import euros
@@ -280,7 +281,7 @@ class OrderAdmin(ServiceWrittenAdmin):
     ]
     date_hierarchy = "created_at"
     list_per_page = 50
-    inlines = [OrderItemInline]
+    inlines = [OrderItemInline, OrderEmailInline]
     fieldsets = [
         (
             None,
@@ -654,8 +655,12 @@ def _orders_url(**query: Any) -> str:
 def _shipment_message(order: Order, change: Any) -> str:
     if change is services.update_tracking:
         return f"Suivi de la commande {order.reference} modifié (aucun nouvel e-mail)."
-    to = order.customer_email or "personne (e-mail inconnu)"
-    return f"Commande {order.reference} expédiée : e-mail de suivi envoyé à {to}."
+    if not order.customer_email:
+        return f"Commande {order.reference} expédiée (e-mail du client inconnu : aucun e-mail)."
+    return (
+        f"Commande {order.reference} expédiée : l'e-mail de suivi à {order.customer_email} "
+        "part dans l'instant (son état est affiché sur la commande, « E-mails de la commande »)."
+    )
 
 
 def retry_pending_stripe_calls(orders: QuerySet[Order]) -> tuple[list[str], list[str]]:
