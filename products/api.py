@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET
 
 from products import stock_version
 from products.models import Product
+from shop.cache import CacheUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ def stock_answer(ids: list[int]) -> tuple[bytes, str]:
     etag = _etag(body)
     try:
         cache.set(key, (version, body, etag), BODY_SECONDS)
+    except CacheUnavailable:  # shop.cache logs it, once a minute
+        pass
     except Exception:
         logger.warning("Cache unavailable: stock answer not cached", exc_info=True)
     return body, etag

@@ -40,6 +40,7 @@ from django.utils.html import escape
 
 from cart.cart import Cart
 from products import stock_version
+from shop.cache import CacheUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def serve(
                 cache.set(cache_key, (version, parts), PAGE_SECONDS)
             except DatabaseError:
                 raise
+            except CacheUnavailable:  # shop.cache logs it, once a minute
+                pass
             except Exception:
                 logger.warning("Cache unavailable: page not kept", exc_info=True)
     response = HttpResponse(fill(parts, request))

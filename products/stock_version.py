@@ -40,6 +40,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.db.models import Min
 from django.db.models.functions import Now
 
+from shop.cache import CacheUnavailable
+
 logger = logging.getLogger(__name__)
 
 TOKEN_KEY = "stock:token"
@@ -94,6 +96,8 @@ def read(*keys: str) -> tuple[str | None, dict]:
         return _resolve(found), found
     except DatabaseError:
         raise
+    except CacheUnavailable:  # shop.cache logs it, once a minute
+        return None, {}
     except Exception:
         # The cache is down: answer from the database, as without a shared cache.
         logger.warning("Cache unavailable: stock read from the database", exc_info=True)
