@@ -29,7 +29,8 @@ class Command(BaseCommand):
             report = reconcile(since=timedelta(hours=since))
         except stripe_client.StripeUnavailable as error:
             raise CommandError(
-                f"Stripe could not be reached, nothing was reconciled: {error}"
+                "Stripe could not be reached, no Checkout Session was reconciled (the waiting "
+                f"e-mails were sent, the holds of closed orders released): {error}"
             ) from error
         self._print(report, since=since)
         if report.errors:
