@@ -212,7 +212,7 @@ MAIL_WORKER = env.bool("MAIL_WORKER", default=False)
 # Seconds to wait for the mail server at each step of an exchange (Django's smtp backend);
 # within gunicorn's 30 s, and never on a path a shopper waits for (SPEC §13).
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
-MAIL_REQUEST_TIMEOUT = env.float("MAIL_REQUEST_TIMEOUT", default=2.0)
+MAIL_REQUEST_TIMEOUT = env.float("MAIL_REQUEST_TIMEOUT", default=0.5)
 MAIL_PAUSE_SECONDS = env.float("MAIL_PAUSE_SECONDS", default=60.0)
 # How long a sender holds a message it is sending; a sender stopped dead (a killed worker)
 # leaves it to the next sender after this.
