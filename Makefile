@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEV_ENV := DEBUG=true
 
-.PHONY: run test lint format migrate demo superuser reconcile bench clean
+.PHONY: run test faults lint format migrate demo superuser reconcile bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	@command -v chromium >/dev/null 2>&1 || sh .ci/install-chromium || true
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## faults: the shop under gunicorn while PostgreSQL, the mail server, Redis and Stripe fail (SPEC §13)
+faults: $(VENV)/.dev
+	$(PY) -m pytest -m faults shop/tests/faults $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

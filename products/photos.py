@@ -72,36 +72,54 @@ def photo(size: int) -> ImageSpecField:
     )
 
 
-# Larger photos are refused before they are decoded (SPEC §13): decoding one takes 3 to 4
-# bytes a pixel, and a worker must stay well under ~250 MB. 40 MP is more than any phone or
-# camera a shop photographs its pieces with (a 24 MP camera: 6000 × 4000).
+# Larger photos are refused before they are decoded (SPEC §13). Pillow holds 4 bytes a pixel
+# (RGB is stored as RGBX), and a worker must stay under ~250 MB with its ~80 MB of Django:
+# - a JPEG is decoded at 1/2, 1/4 or 1/8 of its size for the renditions (Shrink): 40 MP, more
+#   than any camera a shop photographs its pieces with (a 24 MP camera: 6000 × 4000), took
+#   the worker to 131 MB under gunicorn;
+# - any other format (PNG, WebP, HEIC) is decoded whole: 40 MP is 160 MB of pixels, which took
+#   the worker to 263 MB, 32 MP to 245 MB; 30 MP (120 MB) leaves a margin.
 MAX_PHOTO_PIXELS = 40_000_000
+MAX_WHOLE_DECODE_PIXELS = 30_000_000
 
 
 def check_photo_size(file) -> None:
     """Validator of the photo fields: refuse, in French, a photo whose header says it has more
-    than MAX_PHOTO_PIXELS pixels. Only the header is read (Pillow opens lazily): a small file
-    that claims a huge image is refused without being decoded."""
+    pixels than its format allows (above). Only the header is read (Pillow opens lazily): a
+    small file that claims a huge image is refused without being decoded."""
     try:
         file.seek(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused below
             with Image.open(file) as image:
                 width, height = image.size
+                kind = image.format or ""
     except Exception:  # not an image: the ImageField's own check says so
         return
     finally:
         file.seek(0)
+    limit = MAX_PHOTO_PIXELS if kind == "JPEG" else MAX_WHOLE_DECODE_PIXELS
+    if width * height <= limit:
+        return
+    params = {
+        "width": number_format(width, force_grouping=True),
+        "height": number_format(height, force_grouping=True),
+        "mp": number_format(math.ceil(width * height / 100_000) / 10, 1),
+        "max": MAX_PHOTO_PIXELS // 1_000_000,
+        "max_other": MAX_WHOLE_DECODE_PIXELS // 1_000_000,
+        "kind": kind,
+    }
     if width * height > MAX_PHOTO_PIXELS:
-        raise ValidationError(
+        message = (
             "Cette photo est trop grande : %(width)s × %(height)s pixels (%(mp)s mégapixels). "
             "La boutique accepte au plus %(max)s mégapixels : réduisez-la (par exemple à "
-            "6 000 pixels de large) puis envoyez-la à nouveau.",
-            code="photo_too_large",
-            params={
-                "width": number_format(width, force_grouping=True),
-                "height": number_format(height, force_grouping=True),
-                "mp": number_format(math.ceil(width * height / 100_000) / 10, 1),
-                "max": MAX_PHOTO_PIXELS // 1_000_000,
-            },
+            "6 000 pixels de large) puis envoyez-la à nouveau."
         )
+    else:
+        message = (
+            "Cette photo %(kind)s est trop grande pour être traitée : %(width)s × %(height)s "
+            "pixels (%(mp)s mégapixels). En %(kind)s, la boutique accepte au plus "
+            "%(max_other)s mégapixels (%(max)s en JPEG) : enregistrez-la en JPEG ou "
+            "réduisez-la, puis envoyez-la à nouveau."
+        )
+    raise ValidationError(message, code="photo_too_large", params=params)

@@ -48,7 +48,17 @@ def test_the_validator_reads_the_header_only():
     assert "176,9 mégapixels" in message
     assert "au plus 40 mégapixels" in message
 
-    photos.check_photo_size(upload(7_740, 5_160))  # 39.9 MP: accepted
+    photos.check_photo_size(upload(6_700, 4_470))  # 29.9 MP of PNG: accepted
+
+
+def test_formats_decoded_whole_are_held_to_30_megapixels():
+    """A JPEG is decoded at a fraction of its size for the renditions; a PNG is decoded whole:
+    4 bytes a pixel, so a smaller limit keeps the worker under ~250 MB."""
+    with pytest.raises(ValidationError) as refused:
+        photos.check_photo_size(upload(7_740, 5_160))  # 39.9 MP of PNG
+    [message] = refused.value.messages
+    assert "Cette photo PNG est trop grande pour être traitée" in message
+    assert "au plus 30 mégapixels (40 en JPEG)" in message
     photos.check_photo_size(SimpleUploadedFile("notes.txt", b"pas une image"))  # not its job
 
 
