@@ -1,7 +1,7 @@
 """Photos uploaded in the admin, under gunicorn (SPEC §13): one over 40 megapixels (or whose
 header claims it; 30 for formats decoded whole, such as PNG) is refused with a French message
-before it is decoded; no accepted photo takes the worker past ~250 MB. The worker's peak resident memory (VmHWM) is read from /proc,
-reset before each upload."""
+before it is decoded; no accepted photo takes the worker past ~250 MB. The worker's peak
+resident memory (VmHWM) is read from /proc, reset before each upload."""
 
 import re
 import subprocess
