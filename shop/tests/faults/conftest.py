@@ -262,10 +262,10 @@ class Shop:
         kwargs.setdefault("timeout", 60)
         return requests.get(self.base + path, headers=ROUTER, allow_redirects=False, **kwargs)
 
-    def timed_get(self, path: str) -> tuple[int, float]:
+    def timed_get(self, path: str, *, timeout: float = 60) -> tuple[int, float]:
         started = time.monotonic()
         try:
-            status = self.get(path).status_code
+            status = self.get(path, timeout=timeout).status_code
         except requests.RequestException:
             status = 0  # no answer at all (a worker killed at its timeout)
         return status, time.monotonic() - started
