@@ -7,7 +7,6 @@ could undo what a webhook committed in the meantime.
 """
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -16,7 +15,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -27,9 +26,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from payments import limits, selectors, services, webhooks
+from payments.exceptions import ShipmentRefused
 from payments.forms import ShipmentForm
 from payments.models import Order, OrderItem, StripeEvent
-from payments.selectors import CONFLICT, STRIPE_CALL_PENDING, TO_SHIP
+from payments.selectors import CONFLICT, STRIPE_CALL_PENDING, TO_SHIP, TimelineEntry, order_timeline
 from products.models import StockStatus
 from products.templatetags.money import euros
 
@@ -74,51 +74,12 @@ def _when(moment: datetime | None) -> str:
 # --- Order timeline -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    label: str
-    detail: str = ""
-    url: str = ""
-
-
-def order_events(order: Order) -> QuerySet[StripeEvent]:
-    """The Stripe events of an order: those linked to it, and those naming its session or
-    payment intent (an event whose handling failed may not be linked yet)."""
-    stripe_ids = [i for i in (order.stripe_session_id, order.stripe_payment_intent_id) if i]
-    return StripeEvent.objects.filter(
-        Q(order=order) | Q(payload__data__object__id__in=stripe_ids)
-    ).order_by("received_at", "id")
-
-
-def order_timeline(order: Order) -> list[TimelineEntry]:
-    entries = [TimelineEntry(order.created_at, "Commande créée, pièces réservées")]
-    if order.paid_at:
-        entries.append(TimelineEntry(order.paid_at, "Paiement enregistré, pièces vendues"))
-    if order.refunded_at:
-        entries.append(
-            TimelineEntry(
-                order.refunded_at, "Remboursement accepté par Stripe", order.stripe_refund_id
-            )
-        )
-    for event in order_events(order):
-        detail = " · ".join(
-            part for part in (event.get_outcome_display(), event.detail, event.error[:200]) if part
-        )
-        entries.append(
-            TimelineEntry(
-                event.received_at,
-                event.type,
-                detail,
-                reverse("admin:payments_stripeevent_change", args=[event.pk]),
-            )
-        )
-    return sorted(entries, key=lambda entry: entry.at)
-
-
 def _timeline_cells(entry: TimelineEntry) -> tuple[str, str, str]:
     """When, what (linked to the event's page, if any), and what came of it."""
-    what = format_html('<a href="{}">{}</a>', entry.url, entry.label) if entry.url else entry.label
+    what = entry.label
+    if entry.event_pk is not None:
+        url = reverse("admin:payments_stripeevent_change", args=[entry.event_pk])
+        what = format_html('<a href="{}">{}</a>', url, entry.label)
     return _when(entry.at), what, entry.detail or ""
 
 
@@ -500,7 +461,7 @@ class OrderAdmin(ServiceWrittenAdmin):
                 )
                 try:
                     order = change(order_id=order.pk, **form.cleaned_data)
-                except services.ShipmentRefused as refusal:
+                except ShipmentRefused as refusal:
                     self.message_user(request, refusal.message, messages.ERROR)
                     order.refresh_from_db()
                     status = 409
@@ -625,7 +586,7 @@ class OrderAdmin(ServiceWrittenAdmin):
 
     @admin.action(description="Relancer les appels Stripe en attente", permissions=["change"])
     def retry_stripe_calls(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        done, failed = retry_pending_stripe_calls(queryset)
+        done, failed = services.retry_pending_stripe_calls(orders=queryset)
         if not done and not failed:
             self.message_user(
                 request, "Aucun appel Stripe en attente pour ces commandes.", messages.INFO
@@ -656,15 +617,6 @@ def _shipment_message(order: Order, change: Any) -> str:
         return f"Suivi de la commande {order.reference} modifié (aucun nouvel e-mail)."
     to = order.customer_email or "personne (e-mail inconnu)"
     return f"Commande {order.reference} expédiée : e-mail de suivi envoyé à {to}."
-
-
-def retry_pending_stripe_calls(orders: QuerySet[Order]) -> tuple[list[str], list[str]]:
-    """Send the refunds and session expiries still flagged on these orders, both even if the
-    first fails. Returns (references done, references still pending)."""
-    done, failed = [], []
-    for order in orders.filter(STRIPE_CALL_PENDING).order_by("pk"):
-        (done if services.send_pending_stripe_calls(order.pk) else failed).append(order.reference)
-    return done, failed
 
 
 # --- Stripe events --------------------------------------------------------------------------
