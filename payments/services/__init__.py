@@ -18,7 +18,7 @@ keyword-only arguments, but the handlers of Stripe objects (`apply_*`,
 
 from payments.services.checkout import start_checkout, unsign_cancel_reference
 from payments.services.payment import mark_order_paid, mark_order_processing
-from payments.services.refunds import put_back_on_sale, refund_paid_order
+from payments.services.refunds import put_back_on_sale, refund_paid_order, refund_paid_orders
 from payments.services.release import cancel_order, release_leftover_holds, release_order
 from payments.services.shipping import ship_order, update_tracking
 from payments.services.stripe_calls import (
@@ -47,6 +47,7 @@ __all__ = [
     "put_back_on_sale",
     "refund_now",
     "refund_paid_order",
+    "refund_paid_orders",
     "release_leftover_holds",
     "release_order",
     "retry_pending_stripe_calls",

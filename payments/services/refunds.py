@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from payments import notifications
 from payments.models import Order, OrderItem
@@ -49,6 +50,25 @@ def refund_paid_order(*, order_id: int, put_back_on_sale: bool) -> str:
         after_commit(refund_now, order.pk)
         after_commit(partial(notifications.order_refunded, to_owner=False), order.pk)
     return "refunded (admin)"
+
+
+def refund_paid_orders(
+    *, orders: QuerySet[Order], put_back_on_sale: bool
+) -> tuple[list[str], list[str], list[str]]:
+    """Owner action on several orders: refund each paid one (`refund_paid_order`), each in
+    its own transaction. Returns the references refunded, those left alone (not paid), and
+    those refunded whose refund Stripe has not taken yet (flagged: reconcile retries it)."""
+    refunded, skipped, pending = [], [], []
+    for order_id, reference in orders.values_list("pk", "reference"):
+        outcome = refund_paid_order(order_id=order_id, put_back_on_sale=put_back_on_sale)
+        if not outcome.startswith("refunded"):
+            skipped.append(reference)
+            continue
+        refunded.append(reference)
+        # The refund reaches Stripe after the commit; a refused call leaves the flag up.
+        if Order.objects.filter(pk=order_id, refund_pending=True).exists():
+            pending.append(reference)
+    return refunded, skipped, pending
 
 
 @transaction.atomic
