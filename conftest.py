@@ -33,9 +33,9 @@ def _empty_cache() -> None:
 def _mail_server_not_paused() -> None:
     """A process pauses its mail sending after a mail server failure (payments/outbox.py):
     each test starts without a pause left by another."""
-    from payments import outbox
+    from payments.services import mail
 
-    outbox._paused_until = 0.0
+    mail._paused_until = 0.0
 
 
 @pytest.fixture(autouse=True)

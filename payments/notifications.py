@@ -16,21 +16,22 @@ from django.urls import reverse
 
 from payments import outbox
 from payments.models import Order
+from payments.stripe_shapes import order_reference_of, reported_amount
 
 EMAIL = "payments/email/"
 
 
-def sale(order: Order) -> None:
+def sale(*, order: Order) -> None:
     """The buyer's confirmation (pieces, shipping, address); the owner's note of what to ship."""
     outbox.queue(_confirmation(order), _owner_sale_note(order))
 
 
-def confirmation(order: Order) -> None:
+def confirmation(*, order: Order) -> None:
     """The buyer's confirmation alone: the e-mail, unknown at the sale, is known now."""
     outbox.queue(_confirmation(order))
 
 
-def shipment(order: Order) -> None:
+def shipment(*, order: Order) -> None:
     """The buyer's parcel left: carrier and tracking."""
     outbox.queue(
         outbox.Mail(
@@ -43,7 +44,7 @@ def shipment(order: Order) -> None:
     )
 
 
-def refund(order: Order, *, to_owner: bool) -> None:
+def refund(*, order: Order, to_owner: bool) -> None:
     """A refund: one the shop could not avoid (piece already sold, wrong amount), which the
     owner hears about too, or one the owner decided."""
     mails = [
@@ -71,9 +72,11 @@ def refund(order: Order, *, to_owner: bool) -> None:
 
 def payment_without_order(*, event_id: str, event_type: str, obj: dict[str, Any]) -> None:
     """Stripe reports money received for no order of the shop: the owner must look, once."""
-    amount = obj.get("amount_total", obj.get("amount_received", obj.get("amount")))
-    reference = obj.get("metadata") or {}
-    reference = reference.get("order_id") if isinstance(reference, dict) else ""
+    amount = reported_amount(obj)
+    try:
+        reference = order_reference_of(obj)
+    except AttributeError:  # metadata that is not an object
+        reference = ""
     outbox.queue(
         outbox.Mail(
             key=f"payment-without-order:{event_id}",
@@ -84,7 +87,7 @@ def payment_without_order(*, event_id: str, event_type: str, obj: dict[str, Any]
                 "event_id": event_id,
                 "event_type": event_type,
                 "object_id": str(obj.get("id") or "inconnu"),
-                "reference": str(reference or obj.get("client_reference_id") or "aucune")[:40],
+                "reference": reference[:40] or "aucune",
                 "amount": f"{amount / 100:.2f}" if type(amount) is int else "inconnu",
                 "currency": str(obj.get("currency") or "").upper(),
             },

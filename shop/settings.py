@@ -108,7 +108,7 @@ WSGI_APPLICATION = "shop.wsgi.application"
 # database restart or failover, the first request of each worker finds its connection broken
 # and opens a new one instead of answering 500. The check is one `SELECT 1` on the first query
 # of a request; the cached answers (stock polls, pages from the shared cache) run no query and
-# pay nothing (docs/decisions/0010-faults-outbox-and-timeouts.md).
+# pay nothing (docs/decisions/0011-faults-outbox-and-timeouts.md).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from payments import outbox
 from payments.models import Order, OutboxMessage
+from payments.services import mail as senders
 
 Status = OutboxMessage.Status
 
@@ -84,7 +85,7 @@ def test_attachments_are_made_when_sent_with_reply_to_and_a_stable_message_id(or
         )
     Order.objects.filter(pk=order.pk).update(carrier="Colissimo")  # after queuing
 
-    assert outbox.send_pending().sent == ["with-file"]
+    assert senders.send_pending().sent == ["with-file"]
 
     [sent] = mail.outbox
     assert sent.attachments == [
@@ -110,11 +111,11 @@ def test_stopping_a_sender_between_two_messages_resends_nothing(settings):
     with transaction.atomic():
         outbox.queue(*(a_mail(f"m{n}") for n in range(10)))
 
-    first = outbox.send_pending(stop=lambda: len(mail.outbox) >= 3)
+    first = senders.send_pending(stop=lambda: len(mail.outbox) >= 3)
     assert len(first.sent) == 3
     assert OutboxMessage.objects.filter(status=Status.PENDING, claimed_until=None).count() == 7
 
-    second = outbox.send_pending()
+    second = senders.send_pending()
     assert len(second.sent) == 7
     ids = [m.extra_headers["Message-ID"] for m in mail.outbox]
     assert len(ids) == len(set(ids)) == 10
@@ -137,7 +138,7 @@ def test_two_senders_at_once_never_send_a_message_twice(settings, monkeypatch):
 
     def sender():
         try:
-            reports.append(outbox.send_pending())
+            reports.append(senders.send_pending())
         finally:
             connection.close()
 
@@ -160,10 +161,10 @@ def test_a_message_held_by_a_sender_is_left_to_it_until_its_claim_lapses(setting
         outbox.queue(a_mail("held"))
     OutboxMessage.objects.update(claimed_until=timezone.now() + timezone.timedelta(minutes=1))
 
-    assert outbox.send_pending(due_only=False).sent == []  # reconcile too leaves it
+    assert senders.send_pending(due_only=False).sent == []  # reconcile too leaves it
 
     OutboxMessage.objects.update(claimed_until=timezone.now() - timezone.timedelta(seconds=1))
-    assert outbox.send_pending().sent == ["held"]  # its sender died: the next one sends it
+    assert senders.send_pending().sent == ["held"]  # its sender died: the next one sends it
 
 
 @pytest.fixture
@@ -205,10 +206,10 @@ def test_a_hung_mail_server_is_given_up_fast_in_a_web_worker_then_left_alone(
         outbox.queue(a_mail("sale"))
 
     started = time.monotonic()
-    report = outbox.send_after_response(["sale"])
+    report = senders.send_after_response(["sale"])
     first = time.monotonic() - started
     started = time.monotonic()
-    outbox.send_after_response(["sale"])
+    senders.send_after_response(["sale"])
     second = time.monotonic() - started
 
     assert report.server_error
@@ -252,5 +253,5 @@ def test_the_migration_moves_flagged_sales_into_the_outbox(settings):
         ("sale:B-FLAGGED1:owner", [settings.OWNER_EMAIL], flagged.pk, Status.PENDING),
     ]
     assert "paid_mail_pending" not in {f.name for f in Order._meta.get_fields()}
-    assert outbox.send_pending().sent == ["sale:B-FLAGGED1:buyer", "sale:B-FLAGGED1:owner"]
+    assert senders.send_pending().sent == ["sale:B-FLAGGED1:buyer", "sale:B-FLAGGED1:owner"]
     assert "B-FLAGGED1" in mail.outbox[1].body

@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from payments import outbox
 from payments.models import Order, OutboxMessage
+from payments.services import mail as senders
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -106,9 +107,9 @@ def test_a_mail_server_down_keeps_them_waiting_and_the_next_sender_sends(sell, m
     # The sale stands; its messages wait, no attempt counted against them.
     assert waiting() == [f"sale:{order.reference}:buyer", f"sale:{order.reference}:owner"]
     assert set(order.emails.values_list("attempts", flat=True)) == {0}
-    assert outbox.paused()  # this process leaves the mail server alone for a while
+    assert senders.paused()  # this process leaves the mail server alone for a while
 
-    report = outbox.send_pending()
+    report = senders.send_pending()
     assert sorted(report.sent) == waiting() or waiting() == []
     assert f"Votre commande {order.reference} est confirmée" in subjects()
     assert waiting() == []
@@ -137,10 +138,10 @@ def test_a_refused_address_is_tried_again_then_refused_and_the_owner_note_goes_o
     assert "Adresse refusée" in confirmation.last_error
 
     for _ in range(10):  # reconcile runs ignore the backoff
-        outbox.send_pending(due_only=False)
+        senders.send_pending(due_only=False)
     confirmation.refresh_from_db()
     assert confirmation.status == Status.REFUSED
-    assert confirmation.attempts == outbox.MAX_ATTEMPTS
+    assert confirmation.attempts == senders.MAX_ATTEMPTS
     assert subjects() == [f"Pièce vendue : commande {order.reference}"]  # once
 
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError, close_old_connections
 
-from payments import outbox
+from payments.services import mail
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +41,13 @@ class Command(BaseCommand):
         pause = interval
         while not self.stopping:
             try:
-                report = outbox.send_pending(
+                report = mail.send_pending(
                     limit=batch, timeout=settings.EMAIL_TIMEOUT, stop=lambda: self.stopping
                 )
             except DatabaseError:  # the database is away: wait and try again
                 logger.exception("E-mails not sent this round")
                 close_old_connections()
-                report = outbox.SendReport(server_error="database unavailable")
+                report = mail.SendReport(server_error="database unavailable")
             sent += len(report.sent)
             if report.sent:
                 logger.info("E-mails sent: %s", len(report.sent))

@@ -1,5 +1,6 @@
 """The owner's view of the outbox (payments/outbox.py): every e-mail the shop sends, whether
-it left, and why not. Read-only; *Renvoyer* queues refused ones again (a service does it)."""
+it left, and why not. Read-only; *Renvoyer* queues refused ones again (a service:
+`services.mail.send_again`)."""
 
 from typing import Any
 
@@ -10,8 +11,8 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from payments import outbox
 from payments.models import OutboxMessage
+from payments.services import mail
 
 
 def _state(message: OutboxMessage) -> str:
@@ -84,7 +85,7 @@ class OutboxMessageAdmin(ReadOnly, admin.ModelAdmin):
 
     @admin.action(description="Renvoyer les e-mails refusés", permissions=["send_again"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
-        count = outbox.send_again(queryset.values_list("pk", flat=True))
+        count = mail.send_again(message_ids=queryset.values_list("pk", flat=True))
         if count:
             self.message_user(
                 request,
