@@ -25,13 +25,19 @@ def test_a_hung_redis_costs_one_short_wait_per_process_and_pause(make_shop, post
     paths = urls(postgres)
     for _ in range(3):
         [reference.get(path) for path in paths]
-    normal = [reference.timed_get(path)[1] for path in paths * 10]
+    normal_by_path = {path: [reference.timed_get(path)[1] for _ in range(10)] for path in paths}
+    normal = [spent for spents in normal_by_path.values() for spent in spents]
+    usual = {path: percentile(spents, 0.5) for path, spents in normal_by_path.items()}
     reference.stop()
 
-    shop = make_shop(CACHE_URL=f"redis://127.0.0.1:{hung_port.port}/0")
-    timed = []
+    shop = make_shop(CACHE_URL=f"redis://127.0.0.1:{hung_port.port}/0", REDIS_PAUSE_SECONDS="3")
+    for _ in range(4):  # every worker warm (templates, its database connection), as above...
+        [shop.get(path, timeout=10) for path in paths]
+    time.sleep(3.2)  # ...then its pause over: the next request of each tries Redis again
+    timed, extras = [], []
     for path in paths * 10:
         timed.append(shop.timed_get(path, timeout=10))
+        extras.append(timed[-1][1] - usual[path])  # beyond what this page costs anyway
         if timed[-1][1] > 2:
             break  # no need to wait for the others: this is already a failure
     with ThreadPoolExecutor(10) as pool:  # ten open tabs poll at once
@@ -40,7 +46,7 @@ def test_a_hung_redis_costs_one_short_wait_per_process_and_pause(make_shop, post
     assert {status for status, _ in timed + polls} == {200}
     seconds = [s for _, s in timed]
     slow = [s for s in seconds if s > percentile(normal, 0.99) + 0.1]
-    worst_extra = max(seconds) - percentile(normal, 0.5)
+    worst_extra = max(extras)
     report(
         "redis hung",
         requests=len(seconds),
@@ -50,7 +56,9 @@ def test_a_hung_redis_costs_one_short_wait_per_process_and_pause(make_shop, post
         p50_ms=round(percentile(seconds, 0.5) * 1000),
         ten_polls_at_once_max_ms=round(max(s for _, s in polls) * 1000),
     )
-    assert worst_extra < 0.3
+    # The wait is REDIS_TIMEOUT (0.25 s; measured 251-253 ms beyond the page's own time on a
+    # quiet machine); the 0.1 s above it is for a CI machine's other work, not for the shop.
+    assert worst_extra < 0.25 + 0.1
     assert len(slow) <= 4  # one per worker: then Redis is skipped for REDIS_PAUSE_SECONDS
     assert percentile(seconds, 0.5) < percentile(normal, 0.5) + 0.05
     assert max(s for _, s in polls) < 0.6
