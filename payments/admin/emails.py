@@ -40,7 +40,7 @@ class ReadOnly:
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["created_at", "subject", "recipients", "state_badge", "order_link"]
+    list_display = ["subject", "state_badge", "recipients", "order_link", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["subject", "order__reference", "to"]
     list_select_related = ["order"]
