@@ -14,6 +14,7 @@ from payments import services
 from products import stock
 from products.models import Category, Product, ProductImage, StockStatus
 from products.templatetags.money import euros
+from shop.words import guillemets
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -139,8 +140,8 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
                 elif services.put_back_on_sale([obj.pk])[1]:
                     self.message_user(
                         request,
-                        f"« {obj.name} » vient d'être vendue à une commande payée : "
-                        "elle reste vendue.",
+                        f"La pièce {guillemets(obj.name)} vient d'être vendue à une "
+                        "commande payée : elle reste vendue.",
                         messages.ERROR,
                     )
             obj.save(update_fields=[*fields, "updated_at"])
