@@ -14,6 +14,7 @@ from payments import services
 from products import stock
 from products.models import Category, Product, ProductImage, StockStatus
 from products.templatetags.money import euros
+from shop.euros import EurosField
 from shop.words import guillemets
 
 
@@ -21,6 +22,10 @@ class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["name", "slug", "category", "price", "description", "image", "in_stock"]
+        # « 320,50 » or « 320.50 », shown back as « 320,50 € »; never a number input, which
+        # drops a French comma (shop/euros.py).
+        field_classes = {"price": EurosField}
+        help_texts = {"price": "En euros : 320,50 ou 320.50."}
 
     def clean_price(self) -> Decimal:
         # The database refuses it too (product_price_positive); this says so on the field.
