@@ -162,9 +162,11 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
 
     @admin.display(description="aperçu")
     def preview(self, obj: Product) -> str:
+        # The shop's own rendition, not the upload: what shoppers see (turned upright), and
+        # shown by every browser (an iPhone's HEIC original is not).
         if not obj.image:
             return "—"
-        return format_html('<img src="{}" alt="" class="admin-preview">', obj.image.url)
+        return format_html('<img src="{}" alt="" class="admin-preview">', obj.photo_medium.url)
 
     @admin.display(description="prix", ordering="price")
     def price_display(self, obj: Product) -> str:

@@ -22,6 +22,9 @@ class ProductsConfig(AppConfig):
     verbose_name = "Catalogue"
 
     def ready(self) -> None:
+        from products.photos import register_formats
+
+        register_formats()
         connection_created.connect(_register_sqlite_functions, dispatch_uid="boutique_fold")
         # A piece saved (name, price, photo, stock) or deleted changes the stock version
         # (products/stock_version.py); querysets' update and bulk_create do it themselves.
