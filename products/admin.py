@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.flatpages.admin import FlatPageAdmin
+from django.contrib.admin.utils import unquote
 from django.contrib.flatpages.models import FlatPage
 from django.contrib.sites.models import Site
 from django.db import transaction
@@ -11,7 +11,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from payments import services
-from products import stock
+from products import pages, stock
+from products.legal import LEGAL_URLS
 from products.models import Category, Product, ProductImage, StockStatus
 from products.templatetags.money import euros
 from shop.euros import EurosField
@@ -197,23 +198,130 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
         self.message_user(request, f"{count} pièce(s) retirée(s) de la vente.", messages.SUCCESS)
 
 
-# The legal pages (django.contrib.flatpages): Django's own admin, with the same link. The shop
+# The owner's pages (django.contrib.flatpages, products/pages.py), at /pages/<slug>/. The shop
 # is one site: the owner never picks one, and the sites framework stays out of the admin.
 admin.site.unregister(FlatPage)
 admin.site.unregister(Site)
 
+MARKUP_HELP = (
+    "Du texte simple : une ligne vide entre deux paragraphes ; « ## » en début de ligne pour "
+    "un intertitre ; « - » en début de ligne pour une liste ; **mots en gras** ; "
+    "[texte du lien](/pages/cgv/) pour un lien. Remplacez chaque passage entre crochets, "
+    "comme [SIRET], par votre information."
+)
+
+
+class PageForm(forms.ModelForm):
+    """Title, address and text. The address is derived from the title as the owner types it
+    (admin's prepopulate script) and shown in full; a legal page's cannot change."""
+
+    slug = forms.SlugField(
+        label="Adresse",
+        max_length=90,
+        help_text="Tirée du titre : la page « À propos » sera en ligne à l'adresse "
+        "/pages/a-propos/ (lettres, chiffres et tirets). La changer plus tard casse les liens "
+        "déjà donnés.",
+    )
+
+    class Meta:
+        model = FlatPage
+        fields = ["title", "slug", "content"]
+        labels = {"title": "Titre", "content": "Texte"}
+        help_texts = {"content": MARKUP_HELP}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["slug"].initial = pages.slug_of(self.instance)
+        if self.instance.pk and pages.is_legal(self.instance):
+            self.fields["slug"].disabled = True
+            self.fields["slug"].help_text = (
+                "Adresse fixe : le pied de page de la boutique et la case des conditions "
+                "générales de vente renvoient à cette page."
+            )
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        url = pages.url_for(slug)
+        others = FlatPage.objects.filter(url=url).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(
+                f"Une autre page est déjà à l'adresse {url} : choisissez une autre adresse."
+            )
+        if url in LEGAL_URLS and url != self.instance.url:
+            raise forms.ValidationError("Cette adresse est réservée à une page légale.")
+        return slug
+
+    def save(self, commit: bool = True) -> FlatPage:
+        self.instance.url = pages.url_for(self.cleaned_data["slug"])
+        return super().save(commit)
+
 
 @admin.register(FlatPage)
-class LegalPageAdmin(OnThisShop, FlatPageAdmin):
-    fieldsets = [
-        (None, {"fields": ["url", "title", "content"]}),
-        (
-            "Options avancées",
-            {"classes": ["collapse"], "fields": ["registration_required", "template_name"]},
-        ),
-    ]
-    list_filter = ["registration_required"]
+class PageAdmin(OnThisShop, admin.ModelAdmin):
+    form = PageForm
+    fields = ["title", "slug", "content"]
+    list_display = ["title", "address", "kind", "to_complete"]
+    search_fields = ["title", "content"]
+    ordering = ["url"]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj=None) -> dict:
+        # Only while adding: a page's address does not follow later changes of its title.
+        return {"slug": ["title"]} if obj is None else {}
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and pages.is_legal(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="adresse", ordering="url")
+    def address(self, obj: FlatPage) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.url)
+
+    @admin.display(description="type")
+    def kind(self, obj: FlatPage) -> str:
+        return "Page légale, adresse fixe" if pages.is_legal(obj) else "Page"
+
+    @admin.display(description="à compléter")
+    def to_complete(self, obj: FlatPage) -> str:
+        count = len(pages.placeholders_in(obj.content))
+        return f"{count} passage{'s' if count > 1 else ''} entre crochets" if count else "—"
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        if request.method == "GET":
+            page = self.get_object(request, unquote(object_id))
+            if page is not None:
+                self._warn_about_placeholders(request, page)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: FlatPage, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            self.message_user(
+                request,
+                format_html(
+                    '« {} » est en ligne à l\'adresse <a href="{}">{}</a>.',
+                    obj.title,
+                    obj.get_absolute_url(),
+                    obj.url,
+                ),
+                messages.SUCCESS,
+            )
+        self._warn_about_placeholders(request, obj)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         form.instance.sites.add(Site.objects.get_current())
+
+    def _warn_about_placeholders(self, request: HttpRequest, page: FlatPage) -> None:
+        found = pages.placeholders_in(page.content)
+        if not found:
+            return
+        shown = ", ".join(found[:6]) + (" …" if len(found) > 6 else "")
+        self.message_user(
+            request,
+            f"« {page.title} » est en ligne mais contient encore {len(found)} passage"
+            f"{'s' if len(found) > 1 else ''} entre crochets à remplacer par vos "
+            f"informations : {shown}.",
+            messages.WARNING,
+        )

@@ -30,6 +30,13 @@ class ProductsConfig(AppConfig):
         # (products/stock_version.py); querysets' update and bulk_create do it themselves.
         # So do a piece's other photos and the categories: cached pages show them
         # (products/page_cache.py).
+        from django.contrib.flatpages.models import FlatPage
+
+        from products.pages import page_changed
+
+        # The owner's pages: the footer of every page lists them.
+        post_save.connect(page_changed, sender=FlatPage, dispatch_uid="pages-save")
+        post_delete.connect(page_changed, sender=FlatPage, dispatch_uid="pages-delete")
         for model in ("Product", "ProductImage", "Category"):
             sender = self.get_model(model)
             post_save.connect(_piece_changed, sender=sender, dispatch_uid=f"version-save-{model}")

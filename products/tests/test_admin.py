@@ -565,7 +565,7 @@ def test_a_legal_page_added_in_the_admin_is_served_without_picking_a_site(admin_
 
     response = admin_client.post(
         reverse("admin:flatpages_flatpage_add"),
-        {"url": "/pages/a-propos/", "title": "À propos", "content": "<p>Notre atelier.</p>"},
+        {"slug": "a-propos", "title": "À propos", "content": "Notre atelier."},
     )
 
     assert response.status_code == 302
