@@ -9,9 +9,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+from import_export.forms import ExportForm
 
 from payments import services
-from products import pages, stock
+from products import imports, pages, stock
 from products.legal import LEGAL_URLS
 from products.models import Category, Product, ProductImage, StockStatus
 from products.templatetags.money import euros
@@ -94,8 +96,12 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(OnThisShop, admin.ModelAdmin):
+class ProductAdmin(OnThisShop, ImportExportMixin, admin.ModelAdmin):
     form = ProductAdminForm
+    # « Importer » / « Exporter » on the list: a spreadsheet of pieces (products/imports.py).
+    resource_classes = [imports.ProductResource]
+    formats = imports.FORMATS
+    export_form_class = ExportForm
     inlines = [ProductImageInline]
     list_display = [
         "thumbnail",
@@ -151,6 +157,34 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
                         messages.ERROR,
                     )
             obj.save(update_fields=[*fields, "updated_at"])
+
+    def process_result(self, result, request: HttpRequest):
+        """After a confirmed import has committed: its photos, within the request's budget."""
+        outcome = imports.add_photos(getattr(result, "pending_photos", []))
+        response = super().process_result(result, request)
+        if outcome.added:
+            self.message_user(
+                request, f"{len(outcome.added)} photo(s) ajoutée(s).", messages.SUCCESS
+            )
+        for name, reason in outcome.failed[:10]:
+            self.message_user(
+                request, f"Photo non ajoutée pour {guillemets(name)} : {reason}", messages.WARNING
+            )
+        if len(outcome.failed) > 10:
+            self.message_user(
+                request,
+                f"… et {len(outcome.failed) - 10} autre(s) photo(s) non ajoutée(s).",
+                messages.WARNING,
+            )
+        if outcome.left:
+            self.message_user(
+                request,
+                f"{len(outcome.left)} photo(s) restent à ajouter : importez à nouveau le même "
+                "fichier pour les ajouter (les pièces sont mises à jour, jamais dupliquées, et "
+                "les photos déjà là ne sont pas téléchargées à nouveau).",
+                messages.WARNING,
+            )
+        return response
 
     @admin.display(description="photo")
     def thumbnail(self, obj: Product) -> str:
