@@ -28,7 +28,12 @@ class ProductAdminForm(forms.ModelForm):
         # « 320,50 » or « 320.50 », shown back as « 320,50 € »; never a number input, which
         # drops a French comma (shop/euros.py).
         field_classes = {"price": EurosField}
-        help_texts = {"price": "En euros : 320,50 ou 320.50."}
+        # The address of the piece's page, as the spreadsheets of pieces call it too.
+        labels = {"slug": "Adresse web"}
+        help_texts = {
+            "price": "En euros : 320,50 ou 320.50.",
+            "slug": "Tirée du nom : la page de la pièce est /produits/ suivi de cette adresse.",
+        }
 
     def clean_price(self) -> Decimal:
         # The database refuses it too (product_price_positive); this says so on the field.
@@ -262,6 +267,7 @@ class PageForm(forms.ModelForm):
         fields = ["title", "slug", "content"]
         labels = {"title": "Titre", "content": "Texte"}
         help_texts = {"content": MARKUP_HELP}
+        widgets = {"content": forms.Textarea(attrs={"rows": 28, "class": "page-text"})}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -351,11 +357,11 @@ class PageAdmin(OnThisShop, admin.ModelAdmin):
         found = pages.placeholders_in(page.content)
         if not found:
             return
-        shown = ", ".join(found[:6]) + (" …" if len(found) > 6 else "")
+        shown = ", ".join(found[:6]) + (" …" if len(found) > 6 else ".")
         self.message_user(
             request,
             f"« {page.title} » est en ligne mais contient encore {len(found)} passage"
             f"{'s' if len(found) > 1 else ''} entre crochets à remplacer par vos "
-            f"informations : {shown}.",
+            f"informations : {shown}",
             messages.WARNING,
         )

@@ -33,10 +33,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import tablib
+from diff_match_patch import diff_match_patch
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.encoding import force_str
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
@@ -197,6 +201,31 @@ def photo_source(value: Any, product: Product) -> PhotoSource | None:
 # The resource
 
 
+class ClassedDiff(resources.Diff):
+    """The preview's changes marked with classes (static/css/admin.css), not the style
+    attributes of diff-match-patch's own HTML, which the Content-Security-Policy refuses."""
+
+    TAGS = {
+        -1: ('<del class="import-diff-del">', "</del>"),
+        1: ('<ins class="import-diff-ins">', "</ins>"),
+    }
+
+    def as_html(self) -> list[str]:
+        data = []
+        dmp = diff_match_patch()
+        for before, after in zip(self.left, self.right, strict=False):
+            if before != after and self.new:
+                before = ""
+            diff = dmp.diff_main(force_str(before), force_str(after))
+            dmp.diff_cleanupSemantic(diff)
+            parts = []
+            for op, text in diff:
+                opening, closing = self.TAGS.get(op, ("", ""))
+                parts.append(opening + escape(text).replace("\n", "<br>") + closing)
+            data.append(mark_safe("".join(parts)))  # every text above is escaped
+        return data
+
+
 class ProductResource(resources.ModelResource):
     name = fields.Field(
         attribute="name", column_name=COLUMNS["name"], widget=widgets.CharWidget(allow_blank=True)
@@ -232,6 +261,9 @@ class ProductResource(resources.ModelResource):
 
     def get_queryset(self):
         return Product.objects.with_status().select_related("category")
+
+    def get_diff_class(self):
+        return ClassedDiff
 
     # Export
 
@@ -285,6 +317,23 @@ class ProductResource(resources.ModelResource):
             errors.setdefault("photo", []).append(str(error))
         if errors:
             raise ValidationError(errors)
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Errors are shown under the spreadsheet's column names (« Prix (€) »), not the
+        model's field names."""
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        except ValidationError as error:
+            raise ValidationError(
+                {COLUMNS.get(key, key): messages for key, messages in error.message_dict.items()}
+            ) from None
+
+    # « Statut » is written by exports only: neither the import page nor its preview list it.
+    def get_user_visible_fields(self) -> list:
+        return [f for f in super().get_user_visible_fields() if f.column_name != COLUMNS["status"]]
+
+    def get_import_fields(self) -> list:
+        return [f for f in super().get_import_fields() if f.column_name != COLUMNS["status"]]
 
     def skip_row(self, instance, original, row, import_validation_errors=None) -> bool:
         if self._sources.get(id(instance)) is not None:

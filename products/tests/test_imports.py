@@ -197,6 +197,8 @@ def test_a_wrong_row_is_shown_with_its_reason_and_nothing_is_imported(
     result = shown.context["result"]
     messages = [m for r in result.invalid_rows for ms in r.error_dict.values() for m in ms]
     assert any(says in m for m in messages), messages
+    columns = {key for r in result.invalid_rows for key in r.error_dict}
+    assert columns <= {"Nom", "Adresse web", "Catégorie", "Prix (€)", "Description", "Photo"}
     assert "confirm_form" not in shown.context
     assert says in shown.content.decode().replace("&#x27;", "'").replace("&quot;", '"')
     assert not Product.objects.exists()
