@@ -51,7 +51,6 @@ from django.db.models import Min
 from django.db.models.functions import Now
 
 from products.models import Product
-from shop.cache import CacheUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +108,6 @@ def read(*keys: str) -> tuple[str | None, dict]:
         return _resolve(found), found
     except DatabaseError:
         raise
-    except CacheUnavailable:  # shop.cache logs it, once a minute
-        return None, {}
     except Exception:
         # The cache is down: answer from the database, as without a shared cache.
         logger.warning("Cache unavailable: stock read from the database", exc_info=True)
@@ -138,8 +135,6 @@ def read_through(key: str, compute: Callable[[], tuple[V, bool]], *, seconds: in
             cache.set(key, (version, value), seconds)
         except DatabaseError:
             raise
-        except CacheUnavailable:  # shop.cache logs it, once a minute
-            pass
         except Exception:
             logger.warning("Cache unavailable: %s not kept", key.split(":")[0], exc_info=True)
     return value

@@ -8,17 +8,22 @@ does, and redis-py's pool starts afresh in a forked worker), so one per pool is 
 
 A Redis that is hung (accepts, never answers) or down (refuses) costs a request at most
 `REDIS_TIMEOUT` (0.25 s, the settings give it to redis-py as its connect and read timeouts).
-After such a failure this process does not call Redis at all for `REDIS_PAUSE_SECONDS`: every
-cache call raises `CacheUnavailable` at once, and the callers answer without the cache, as
-they would without a shared one (products/stock_version.py, page_cache.py, api.py, the rate
-limits). One request per process and pause waits, not every request. The failure is logged
-once a minute per process, as one line without a traceback (SPEC §13).
+After such a failure this process does not call Redis at all for `REDIS_PAUSE_SECONDS`.
+Meanwhile every cache call answers at once as an empty cache would: a read finds nothing
+(its default), a write keeps nothing, `incr` raises ValueError (a missing key's error). So
+every caller goes on without the cache, as it does without a shared one, whatever it is (the
+stock version and its read-through, the footer's pages, django-ratelimit, whatever comes
+next): no answer's correctness depends on the cache (SPEC §4), and none fails because of it.
+One request per process and pause waits, not every request. The failure is logged once a
+minute per process, as one line without a traceback (SPEC §13). (django-redis's
+IGNORE_EXCEPTIONS does the same for its own backend.)
 """
 
 import functools
 import logging
 import threading
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -29,10 +34,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 logger = logging.getLogger(__name__)
 
 LOG_EVERY_SECONDS = 60.0
-
-
-class CacheUnavailable(Exception):
-    """Redis did not answer, or is skipped after a recent failure: go on without the cache."""
 
 
 class Breaker:
@@ -83,18 +84,31 @@ _OPERATIONS = (
 )
 
 
+def _as_if_empty(name: str, args: tuple, kwargs: dict) -> Any:
+    """What an empty cache answers to this call."""
+    if name == "get":
+        return args[1] if len(args) > 1 else kwargs.get("default")
+    if name == "get_many":
+        return {}
+    if name == "incr":
+        raise ValueError("Redis unavailable: no such key")
+    if name == "set_many":
+        return []
+    return False if name in ("add", "touch", "delete", "has_key", "clear") else None
+
+
 def _guarded(name: str):
     call = getattr(RedisCacheClient, name)
 
     @functools.wraps(call)
     def guarded(self, *args, **kwargs):
         if not breaker.closed():
-            raise CacheUnavailable("Redis skipped after a recent failure")
+            return _as_if_empty(name, args, kwargs)
         try:
             return call(self, *args, **kwargs)
         except (RedisConnectionError, RedisTimeoutError) as error:
             breaker.failed(error)
-            raise CacheUnavailable(str(error)) from error
+            return _as_if_empty(name, args, kwargs)
 
     return guarded
 

@@ -566,7 +566,7 @@ def test_a_stripe_slower_than_the_timeout_releases_the_hold_at_once(
 def test_the_refusal_agrees_with_the_piece_never_with_its_name(make_product):
     """A masculine name reads right too, and a name in guillemets is nested as “ ”."""
     pichet = make_product(name="Pichet « Provence »", in_stock=False)
-    with pytest.raises(services.CheckoutError) as refused:
+    with pytest.raises(exceptions.CheckoutError) as refused:
         services.start_checkout(product_ids=[pichet.pk], shopper_id="s")
     assert refused.value.message == (
         "Désolé : la pièce « Pichet “Provence” » vient d'être vendue. "
