@@ -12,14 +12,31 @@ from django.utils.html import format_html
 
 from payments import services
 from products import stock
-from products.models import Category, Product, ProductImage, StockStatus
+from products.models import Category, Product, ProductImage, StockStatus, default_condition
 from products.templatetags.money import euros
 
 
 class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
-        fields = ["name", "slug", "category", "price", "description", "image", "in_stock"]
+        fields = [
+            "name",
+            "slug",
+            "category",
+            "condition",
+            "price",
+            "description",
+            "image",
+            "in_stock",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Shown with the shop's default chosen; a form sent without it keeps that default.
+        self.fields["condition"].required = False
+
+    def clean_condition(self) -> str:
+        return self.cleaned_data["condition"] or default_condition()
 
     def clean_price(self) -> Decimal:
         # The database refuses it too (product_price_positive); this says so on the field.
@@ -100,12 +117,12 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
         "category",
     ]
     list_display_links = ["thumbnail", "name"]
-    list_filter = [StatusFilter, "category", "in_stock", "created_at"]
+    list_filter = [StatusFilter, "category", "condition", "in_stock", "created_at"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["held_by", "held_until", "created_at", "updated_at", "preview"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "category", "price", "description"]}),
+        (None, {"fields": ["name", "slug", "category", "condition", "price", "description"]}),
         ("Photo principale", {"fields": ["image", "preview"]}),
         ("Stock", {"fields": ["in_stock", "held_by", "held_until"]}),
         ("Historique", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib.flatpages.models import FlatPage
 from django.contrib.flatpages.views import render_flatpage
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
@@ -22,7 +22,16 @@ def _catalogue(
     paginator = Paginator(
         catalogue_products(query=query, category=category), settings.CATALOGUE_PAGE_SIZE
     )
-    page = paginator.get_page(request.GET.get("page"))
+    try:
+        page = paginator.page(_page_number(request))
+    except EmptyPage:  # past the last page (or page 0): that page does not exist
+        raise Http404("Page introuvable") from None
+    if category is not None:
+        structured_data = [seo.category_breadcrumbs(category)]
+    elif page.number == 1 and not query.is_filtered and not query.sort:
+        structured_data = seo.home_structured_data()
+    else:
+        structured_data = []
     context = {
         "page": page,
         "query": query,
@@ -35,30 +44,27 @@ def _catalogue(
         "canonical_url": seo.absolute_url(
             request.path + (f"?page={page.number}" if page.number > 1 else "")
         ),
+        "structured_data": structured_data,
         **extra,
     }
-    response = render(request, "products/product_list.html", context)
-    # Kept only when the page shown is the one asked for (not a page past the end).
-    return response, page.number == _page_asked(request)
+    return render(request, "products/product_list.html", context), True
 
 
-def _page_asked(request: HttpRequest) -> int | None:
-    """The page number asked for (1 when none), None for anything but a plain number."""
+def _page_number(request: HttpRequest) -> int:
+    """The page number asked for: 1 when none, or when the value is not a number (ignored,
+    as any bad parameter); a number past the last page is a 404 (`EmptyPage`)."""
     value = request.GET.get("page", "")
-    if not value:
+    if not (value.isascii() and value.isdigit()):
         return 1
-    if value.isdigit() and value.isascii() and len(value) < 7 and int(value) >= 1:
-        return int(value)
-    return None
+    # No catalogue has a billion pages: a longer number is past the end (and int() of a
+    # few thousand digits would refuse it anyway).
+    return int(value) if len(value) < 10 else 0
 
 
-def _catalogue_key(request: HttpRequest) -> tuple | None:
+def _catalogue_key(request: HttpRequest) -> tuple:
     """What makes one catalogue page differ from another, besides its path."""
-    number = _page_asked(request)
-    if number is None:
-        return None
     query = CatalogueQuery.from_params(request.GET)
-    return (query.words, query.sort, query.show_sold, number)
+    return (query.words, query.sort, query.show_sold, _page_number(request))
 
 
 @require_safe
@@ -99,7 +105,10 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "product": product,
             "photos": seo.gallery(product),
             "canonical_url": seo.absolute_url(product.get_absolute_url()),
-            "structured_data": seo.product_structured_data(product),
+            "structured_data": [
+                seo.product_structured_data(product),
+                seo.product_breadcrumbs(product),
+            ],
             "og_image": seo.og_image(product),
             **extra,
         }

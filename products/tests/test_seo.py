@@ -57,6 +57,12 @@ class _Head(HTMLParser):
             self.ld_json[-1] += data
 
 
+def _ld(head: _Head, kind: str) -> dict:
+    """The one JSON-LD block of this @type on the page."""
+    [data] = [d for d in map(json.loads, head.ld_json) if d["@type"] == kind]
+    return data
+
+
 def _head(client: Client, path: str) -> tuple[_Head, str]:
     response = client.get(path)
     assert response.status_code == 200
@@ -129,7 +135,7 @@ def test_json_ld_availability_follows_the_status(client, make_product, state, av
 
     head, _ = _head(client, product.get_absolute_url())
 
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["@context"] == "https://schema.org"
     assert data["@type"] == "Product"
     assert data["name"] == "Carafe"
@@ -142,7 +148,7 @@ def test_json_ld_availability_follows_the_status(client, make_product, state, av
 def test_json_ld_lists_the_photos_and_the_category(client, photographed):
     head, _ = _head(client, photographed.get_absolute_url())
 
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["category"] == "Luminaires"
     assert data["image"][0] == f"{APP_URL}{photographed.photo_large.url}"
     assert len(data["image"]) == 3
@@ -157,7 +163,7 @@ def test_json_ld_cannot_be_closed_by_the_owners_text(client, make_product):
 
     assert "</script><script>alert(1)" not in html
     assert "\\u003C/script\\u003E\\u003Cscript\\u003Ealert(1)" in html
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["name"] == "</script><script>alert(1)</script>"
     assert data["description"] == "<!-- & \u2028 '"
 
@@ -183,7 +189,8 @@ def test_gallery_shows_every_photo_in_order_with_srcset_and_sizes(client, photog
         assert (img["width"], img["height"]) == ("640", "640")
         assert img["sizes"]
     assert "loading" not in slides[0]
-    assert all(img["loading"] == "lazy" for img in slides[1:])
+    assert slides[0]["fetchpriority"] == "high"
+    assert all(img["loading"] == "lazy" and "fetchpriority" not in img for img in slides[1:])
     # Without JavaScript: each thumbnail links to its photo's anchor.
     for n in (1, 2, 3):
         assert f'id="photo-{n}"' in html
@@ -200,7 +207,7 @@ def test_a_single_photo_needs_no_thumbnails(client, make_product):
     assert "gallery__thumbs" not in html
 
 
-def test_catalogue_cards_use_small_renditions_lazily(client, photographed, make_product):
+def test_catalogue_cards_use_small_renditions(client, photographed, make_product):
     make_product(name="Sans photo")
 
     head, html = _head(client, "/")
@@ -210,10 +217,27 @@ def test_catalogue_cards_use_small_renditions_lazily(client, photographed, make_
     assert card["srcset"] == (
         f"{photographed.card_small.url} 320w, {photographed.card_large.url} 640w"
     )
-    assert (card["width"], card["height"], card["loading"]) == ("320", "320", "lazy")
+    assert (card["width"], card["height"]) == ("320", "320")
     assert card["alt"] == "Lampe champignon"
     # A piece without photo: a neutral placeholder that names the link.
     assert 'role="img" aria-label="Sans photo (photo à venir)"' in html
+
+
+def test_the_first_row_of_cards_loads_first_and_the_rest_lazily(client, make_products):
+    """The first four cards (a row at the widest layout; the first is a phone's largest
+    picture) load at once with high priority; the others wait for the scroll."""
+    make_products(7, image="products/piece.jpg")
+
+    head, _ = _head(client, "/")
+
+    cards = [img for img in head.images if "320w" in img.get("srcset", "")]
+    assert len(cards) == 7
+    for card in cards[:4]:
+        assert card["fetchpriority"] == "high"
+        assert "loading" not in card
+    for card in cards[4:]:
+        assert card["loading"] == "lazy"
+        assert "fetchpriority" not in card
 
 
 def test_renditions_are_written_when_the_photo_is_saved(photographed):
@@ -259,7 +283,7 @@ def test_shop_name_and_tagline_come_from_settings(client, make_product, settings
     )
     assert head.meta["og:site_name"] == "Brocante des Lilas"
     assert "© Brocante des Lilas" in html
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["offers"]["seller"]["name"] == "Brocante des Lilas"
 
 

@@ -1,0 +1,22 @@
+import products.models
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("products", "0006_product_held_until_index"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="product",
+            name="condition",
+            field=models.CharField(
+                choices=[("neuf", "Neuf"), ("occasion", "Occasion"), ("vintage", "Vintage")],
+                default=products.models.default_condition,
+                help_text="« Neuf » : une création jamais utilisée. « Occasion » ou « Vintage » : une pièce qui a déjà servi. Annoncé tel quel aux moteurs de recherche.",
+                max_length=10,
+                verbose_name="état",
+            ),
+        ),
+    ]
