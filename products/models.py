@@ -16,6 +16,9 @@ class Category(models.Model):
     slug = models.SlugField("slug", max_length=100, unique=True)
     description = models.TextField("description", blank=True)
     position = models.PositiveIntegerField("position", default=0)
+    # The sitemap's lastmod of the pages that show the category (its name is in their
+    # navigation and breadcrumbs).
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
 
     class Meta:
         verbose_name = "catégorie"

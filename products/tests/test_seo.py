@@ -3,7 +3,7 @@ JSON-LD, the gallery's images, /sitemap.xml and /robots.txt."""
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
@@ -320,13 +320,86 @@ def test_sitemap_lists_every_piece_sold_ones_too_categories_and_legal_pages(
         f"{APP_URL}/categories/luminaires/",
         *(f"{APP_URL}{page.url}" for page in LEGAL_PAGES),
     }
-    lastmods = {
+    lastmods = _lastmods(client)
+    assert lastmods[f"{APP_URL}/produits/carafe/"] == _w3c(sold.updated_at)
+
+
+def _lastmods(client: Client) -> dict[str, str | None]:
+    root = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    return {
         url.findtext(f"{SITEMAP_NS}loc"): url.findtext(f"{SITEMAP_NS}lastmod")
         for url in root.iter(f"{SITEMAP_NS}url")
     }
-    assert (
-        lastmods[f"{APP_URL}/produits/carafe/"] == timezone.localdate(sold.updated_at).isoformat()
-    )
+
+
+def _w3c(when) -> str:
+    """A W3C datetime to the second, in the shop's time zone, as the sitemap writes it."""
+    return timezone.localtime(when).replace(microsecond=0).isoformat()
+
+
+def _a_week_ago(*products: Product) -> None:
+    week_ago = timezone.now() - timedelta(days=7)
+    Product.objects.filter(pk__in=[p.pk for p in products]).update(updated_at=week_ago)
+    Category.objects.update(updated_at=week_ago)
+
+
+def test_lastmod_moves_with_a_sale_and_a_return_to_sale_not_with_a_hold(client, make_product):
+    """`mark_sold` writes with update(), which skips auto_now: the sale's page said « Vendu »
+    while the sitemap still named last week. A hold moves nothing: it lapses by itself."""
+    from django.db import transaction
+
+    from products import stock
+
+    lights = Category.objects.create(name="Luminaires", slug="luminaires")
+    vase = make_product(slug="vase", category=lights)
+    other = make_product(slug="lampe", category=lights)
+    _a_week_ago(vase, other)
+    before = _lastmods(client)
+    page = f"{APP_URL}/produits/vase/"
+
+    with transaction.atomic():
+        stock.hold_products(
+            stock.lock_products([vase.pk]),
+            order_id=None,
+            until=timezone.now() + timedelta(minutes=30),
+        )
+    assert _lastmods(client) == before
+
+    started = timezone.now().replace(microsecond=0)
+    with transaction.atomic():
+        stock.mark_sold(p.pk for p in stock.lock_products([vase.pk]))
+    after_sale = _lastmods(client)
+    vase.refresh_from_db()
+    assert after_sale[page] == _w3c(vase.updated_at)
+    assert datetime.fromisoformat(after_sale[page]) >= started
+    # The category page and the catalogue show the card: they move too; the other piece not.
+    assert after_sale[f"{APP_URL}/categories/luminaires/"] == after_sale[page]
+    assert after_sale[f"{APP_URL}/"] == after_sale[page]
+    assert after_sale[f"{APP_URL}/produits/lampe/"] == before[f"{APP_URL}/produits/lampe/"]
+
+    _a_week_ago(vase, other)
+    stock.put_back_on_sale([vase.pk], owned=lambda ids: set())
+    vase.refresh_from_db()
+    assert _lastmods(client)[page] == _w3c(vase.updated_at) != before[page]
+
+
+def test_renaming_a_category_moves_the_lastmod_of_the_pages_that_show_it(client, make_product):
+    lights = Category.objects.create(name="Luminaires", slug="luminaires")
+    make_product(slug="lampe", category=lights)
+    make_product(slug="vase")
+    _a_week_ago(*Product.objects.all())
+    before = _lastmods(client)
+
+    lights.name = "Lampes et appliques"
+    lights.save()
+
+    after = _lastmods(client)
+    changed = {loc for loc in after if after[loc] != before[loc]}
+    assert changed == {
+        f"{APP_URL}/",
+        f"{APP_URL}/categories/luminaires/",
+        f"{APP_URL}/produits/lampe/",
+    }
 
 
 def test_robots_txt_keeps_crawlers_out_of_cart_checkout_and_admin(client, db):

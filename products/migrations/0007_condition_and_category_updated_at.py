@@ -1,3 +1,4 @@
+import django.utils.timezone
 import products.models
 from django.db import migrations, models
 
@@ -18,5 +19,13 @@ class Migration(migrations.Migration):
                 max_length=10,
                 verbose_name="état",
             ),
+        ),
+        migrations.AddField(
+            model_name="category",
+            name="updated_at",
+            field=models.DateTimeField(
+                auto_now=True, default=django.utils.timezone.now, verbose_name="modifiée le"
+            ),
+            preserve_default=False,
         ),
     ]
