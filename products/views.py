@@ -4,9 +4,10 @@ from django.contrib.flatpages.views import render_flatpage
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
-from products import page_cache, seo
+from products import feed, page_cache, seo
 from products.models import Category, Product
 from products.selectors import CatalogueForm, CatalogueQuery, Sort, catalogue_products
 
@@ -132,3 +133,16 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         {"admin_path": seo.robots_admin_path()},
         content_type="text/plain; charset=utf-8",
     )
+
+
+@require_safe
+def product_feed(request: HttpRequest) -> HttpResponse:
+    """/feeds/produits.xml: every piece for Google Merchant Center and Meta's catalogues
+    (products/feed.py). Revalidated at every fetch: a sold piece is out of stock at once."""
+    body, etag = feed.feed_answer()
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        body, content_type=feed.MerchantFeed.content_type
+    )
+    response.headers["ETag"] = etag
+    patch_cache_control(response, no_cache=True, max_age=0)
+    return response

@@ -304,8 +304,8 @@ def test_junk_parameters_share_the_pages_entry(client, pieces):
 
     page(client, "/", q="  pièce ", utm_source="x", fbclid="y")
     page(client, "/", q="pièce", page="1", tri="n'importe-quoi")
-    page(client, "/", q="pièce", page="abc")  # not a number: rendered, not kept
-    page(client, "/", q="pièce", page="999")  # past the end: rendered, not kept
+    page(client, "/", q="pièce", page="abc")  # not a number: the first page, its entry
+    assert client.get("/", {"q": "pièce", "page": "999"}).status_code == 404  # never kept
 
     assert kept() == before
 
