@@ -73,6 +73,10 @@ MIDDLEWARE = [
     "products.middleware.StockPollMiddleware",
     # After the polls' early path: a NUL in an admin list's parameters is a 400, not a 500.
     "shop.middleware.AdminNullCharacterMiddleware",
+    # Pages compressed for clients that accept gzip (Django's middleware at level 1,
+    # shop/compression.py), after the polls' early path: a poll's answer is small, and a CDN
+    # in front compresses it.
+    "shop.compression.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # No LocaleMiddleware: the shop speaks French only (LANGUAGE_CODE), to every visitor.
     "django.middleware.common.CommonMiddleware",
