@@ -13,26 +13,19 @@ import pytest
 from django.test import Client
 
 from products import feed, stock_version
-from products.demo import demo_image
-from products.models import Category, Condition, Product, ProductImage
+from products.models import Condition, Product
+from products.tests.conftest import LISTING_APP_URL
 from products.tests.test_stock_freshness import open_order, send_event, session_of
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("listing_settings"),
+]
 
-APP_URL = "https://boutique.example"
+APP_URL = LISTING_APP_URL
 G = "{http://base.google.com/ns/1.0}"
 # Google's product data specification: what every item of this feed carries.
 REQUIRED = ["id", "title", "description", "link", "availability", "price", "condition"]
-
-
-@pytest.fixture(autouse=True)
-def _shop(settings) -> None:
-    settings.APP_URL = APP_URL
-    settings.SHIPPING_COUNTRIES = ["FR", "BE"]
-    settings.SHIPPING_FLAT_EUR = Decimal("8.00")
-    settings.SHIPPING_FREE_ABOVE_EUR = Decimal("150.00")
-    settings.SHIPPING_HANDLING_DAYS = (1, 2)
-    settings.SHIPPING_TRANSIT_DAYS = (2, 4)
 
 
 def fetch(client: Client, **headers: str):
@@ -63,20 +56,14 @@ def availability(client: Client, product: Product) -> str:
     return g(items(client)[str(product.pk)], "availability")
 
 
-def test_the_feed_lists_every_piece_with_googles_attributes(client, make_product):
-    lights = Category.objects.create(name="Luminaires", slug="luminaires")
-    lamp = make_product(
-        name="Lampe champignon",
-        slug="lampe-champignon",
-        description="Opaline blanche & pied laiton <1960>.",
-        price="145.00",
-        condition=Condition.VINTAGE,
-        category=lights,
+def test_the_feed_lists_every_piece_with_googles_attributes(client, make_product, photographed):
+    lamp = photographed
+    plaid = make_product(
+        name="Plaid « tissé » & noué <main>",
+        price="180.00",
+        condition=Condition.NEW,
+        description="",
     )
-    lamp.image.save("lampe.jpg", demo_image("Lampe"), save=True)
-    extra = ProductImage(product=lamp, alt="Allumée", position=1)
-    extra.image.save("lampe-2.jpg", demo_image("Allumée"), save=True)
-    plaid = make_product(name="Plaid", price="180.00", condition=Condition.NEW, description="")
     sold = make_product(name="Carafe", price="65.00", in_stock=False)
 
     found = items(client)
@@ -85,15 +72,15 @@ def test_the_feed_lists_every_piece_with_googles_attributes(client, make_product
     item = found[str(lamp.pk)]
     assert all(g(item, name) for name in REQUIRED)
     assert g(item, "title") == "Lampe champignon"
-    assert g(item, "description") == "Opaline blanche & pied laiton <1960>."
+    assert g(item, "description") == "Opaline blanche et pied laiton."
     assert g(item, "link") == f"{APP_URL}/produits/lampe-champignon/"
     assert g(item, "image_link") == f"{APP_URL}{lamp.photo_large.url}"
     assert [e.text for e in item.findall(f"{G}additional_image_link")] == [
-        f"{APP_URL}{extra.photo_large.url}"
+        f"{APP_URL}{extra.photo_large.url}" for extra in lamp.images.all()
     ]
     assert g(item, "availability") == "in_stock"
     assert g(item, "price") == "145.00 EUR"
-    assert g(item, "condition") == "used"
+    assert g(item, "condition") == "used"  # the shop's default: vintage
     assert g(item, "identifier_exists") == "no"
     assert g(item, "product_type") == "Luminaires"
     shipping = item.findall(f"{G}shipping")
@@ -106,7 +93,8 @@ def test_the_feed_lists_every_piece_with_googles_attributes(client, make_product
 
     new = found[str(plaid.pk)]
     assert g(new, "condition") == "new"
-    assert g(new, "description") == "Plaid"  # Google requires one: the name stands in
+    assert g(new, "title") == "Plaid « tissé » & noué <main>"  # escaped, read back as is
+    assert g(new, "description") == g(new, "title")  # Google requires one: the name stands in
     assert g(new, "image_link") is None  # no photo yet: nothing made up
     assert {g(s, "price") for s in new.findall(f"{G}shipping")} == {"0.00 EUR"}  # over 150 €
     assert g(found[str(sold.pk)], "availability") == "out_of_stock"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from products.demo import demo_image
 from products.legal import LEGAL_PAGES
-from products.models import Category, Product, ProductImage
+from products.models import Category, Product
 
 APP_URL = "https://boutique.example"
 
@@ -70,24 +70,6 @@ def _head(client: Client, path: str) -> tuple[_Head, str]:
     parser = _Head()
     parser.feed(html)
     return parser, html
-
-
-@pytest.fixture
-def photographed(make_product) -> Product:
-    """A piece with a main photo and two more, in a category."""
-    category = Category.objects.create(name="Luminaires", slug="luminaires")
-    product = make_product(
-        name="Lampe champignon",
-        slug="lampe-champignon",
-        description="Opaline blanche et pied laiton.",
-        price="145.00",
-        category=category,
-    )
-    product.image.save("lampe.jpg", demo_image("Lampe"), save=True)
-    for position, alt in [(2, "Le pied en laiton"), (1, "La lampe allumée")]:
-        extra = ProductImage(product=product, alt=alt, position=position)
-        extra.image.save(f"lampe-{position}.jpg", demo_image(alt), save=True)
-    return product
 
 
 # Product page

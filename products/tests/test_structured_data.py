@@ -19,10 +19,12 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
-from products.demo import demo_image
 from products.models import Category, Condition
+from products.tests.conftest import LISTING_APP_URL
 
-APP_URL = "https://boutique.example"
+pytestmark = pytest.mark.usefixtures("listing_settings")
+
+APP_URL = LISTING_APP_URL
 
 # Required, then recommended properties that apply to a one-of-a-kind piece (no brand, gtin,
 # mpn, size, colour, reviews: a vintage piece has none of them).
@@ -43,17 +45,6 @@ RETURN_POLICY = {"applicableCountry", "returnPolicyCategory", "returnPolicyCount
     "returnFees",
 }
 LIST_ITEM = {"position", "name", "item"}
-
-
-@pytest.fixture(autouse=True)
-def _shop_settings(settings) -> None:
-    settings.APP_URL = APP_URL
-    settings.SHIPPING_COUNTRIES = ["FR", "BE"]
-    settings.SHIPPING_FLAT_EUR = Decimal("8.00")
-    settings.SHIPPING_FREE_ABOVE_EUR = Decimal("150.00")
-    settings.SHIPPING_HANDLING_DAYS = (1, 2)
-    settings.SHIPPING_TRANSIT_DAYS = (2, 4)
-    settings.WITHDRAWAL_DAYS = 14
 
 
 class _LdJson(HTMLParser):
@@ -139,22 +130,17 @@ def crumbs(data: dict) -> list[tuple[int, str, str]]:
 # A product, a sold product
 
 
-def test_a_product_carries_every_property_google_documents(client, make_product):
-    lights = Category.objects.create(name="Luminaires", slug="luminaires")
-    lamp = make_product(
-        name="Lampe champignon",
-        slug="lampe-champignon",
-        price="145.00",
-        condition=Condition.VINTAGE,
-        category=lights,
-    )
-    lamp.image.save("lampe.jpg", demo_image("Lampe"), save=True)
+def test_a_product_carries_every_property_google_documents(client, photographed):
+    lamp = photographed
+    lamp.condition = Condition.VINTAGE
+    lamp.save()
 
     blocks = ld_json(client, lamp.get_absolute_url())
 
     product = blocks["Product"]
     assert_has(product, PRODUCT)
-    assert product["image"] == [f"{APP_URL}{lamp.photo_large.url}"]
+    assert product["image"][0] == f"{APP_URL}{lamp.photo_large.url}"
+    assert len(product["image"]) == 3
     offer = product["offers"]
     assert_offer_complete(offer)
     assert offer["availability"] == "https://schema.org/InStock"
