@@ -126,6 +126,27 @@ def test_start_up_refuses_app_url_unset_or_local(tmp_path, app_url, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WITHDRAWAL_DAYS", "7", "WITHDRAWAL_DAYS must be 14 or more"),
+        ("PRODUCT_CONDITION_DEFAULT", "comme neuf", "PRODUCT_CONDITION_DEFAULT must be neuf"),
+        ("SHIPPING_TRANSIT_DAYS", "4-2", "SHIPPING_TRANSIT_DAYS must be days"),
+        ("STOCK_SHARED_SECONDS", "-1", "STOCK_SHARED_SECONDS must be 0 or more"),
+    ],
+)
+def test_start_up_refuses_a_listing_setting_that_would_mislead(tmp_path, name, value, message):
+    """What search engines and CDNs are told comes from settings: a wrong one stops start-up
+    with a message saying what is expected, rather than publishing it."""
+    result = run_python(
+        LOAD_SETTINGS + "print('started')", production_env(tmp_path, **{name: value})
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
 def test_development_starts_without_app_url(tmp_path):
     """`make run` (DEBUG on) needs no APP_URL: links point at the local server."""
     env = production_env(tmp_path, DEBUG="true", APP_URL="")
