@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 from cart.cart import SHOPPER_KEY, Cart
 from payments.models import Order, OrderItem
-from payments.services.shipping import shipping_cost_for
+from payments.pricing import shipping_cost_for
 from products.models import Product, StockStatus
 
 

@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = "Paiements"
+
+    def ready(self) -> None:
+        # The catalogue's admin asks which sold pieces a paid order owns, and puts pieces
+        # back on sale through the orders' side, without importing it (products/stock.py).
+        from payments.selectors import sold_to_paid_order
+        from payments.services.refunds import put_back_on_sale
+        from products import stock
+
+        stock.register_piece_owners(
+            stock.PieceOwners(owned=sold_to_paid_order, put_back_on_sale=put_back_on_sale)
+        )

@@ -10,22 +10,23 @@ records a keyed hash of its client's address (HMAC with SECRET_KEY, `Order.clien
 never the address; IPv6 clients are counted by their /64 (shop.client.limit_key).
 
 Concurrency: Commander's transaction 1 first takes a lock on the client's hash (a
-transaction-scoped PostgreSQL advisory lock), then counts, then locks the products. Two
-checkouts from one client therefore count one after the other, each seeing the other's
-committed order. **Lock order:** the client's lock, then products by ascending id, then
-orders by ascending id. Only Commander takes the client's lock, and takes it first, so it
-cannot close a cycle. On SQLite, write transactions already run one at a time (IMMEDIATE).
+transaction-scoped PostgreSQL advisory lock, `payments.services.locking.lock_client`), then
+counts here, then locks the products. Two checkouts from one client therefore count one
+after the other, each seeing the other's committed order. **Lock order:** the client's
+lock, then products by ascending id, then orders by ascending id. Only Commander takes the
+client's lock, and takes it first, so it cannot close a cycle. On SQLite, write
+transactions already run one at a time (IMMEDIATE).
 """
 
 import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Now
 from django.utils.crypto import salted_hmac
 
+from payments.exceptions import CheckoutLimitReached
 from payments.models import Order
 from products.models import Product
 from shop.client import limit_key, truncated
@@ -33,22 +34,6 @@ from shop.client import limit_key, truncated
 logger = logging.getLogger(__name__)
 
 CLIENT_HASH_SALT = "payments.limits.client"
-# First key of pg_advisory_xact_lock(int, int): this lock's namespace ("B07" for Boutique).
-ADVISORY_LOCK_NAMESPACE = 0xB07
-
-
-class CheckoutLimitReached(Exception):
-    """The client address already has its share of open checkouts (answered 429)."""
-
-    def __init__(self, *, open_checkouts: int, limit: int) -> None:
-        super().__init__(f"{open_checkouts} open checkouts, limit {limit}")
-        self.open_checkouts = open_checkouts
-        self.limit = limit
-
-    @property
-    def hold_minutes(self) -> int:
-        """How long an open checkout keeps its pieces, for the shopper's page."""
-        return settings.CHECKOUT_HOLD_MINUTES
 
 
 @dataclass(frozen=True)
@@ -100,13 +85,17 @@ def open_checkouts_of_same_client() -> Subquery:
     return Subquery(same_client, output_field=IntegerField())
 
 
+def limited() -> bool:
+    """Whether open checkouts are counted per client (`CHECKOUT_LIMIT_PER_CLIENT`, 0: no limit)."""
+    return settings.CHECKOUT_LIMIT_PER_CLIENT > 0
+
+
 def check_open_checkouts(client: Client) -> None:
-    """In Commander's transaction 1, before the products are locked: wait for this client's
-    other checkouts, then refuse one beyond `CHECKOUT_LIMIT_PER_CLIENT` (0: no limit)."""
+    """In Commander's transaction 1, under the client's lock and before the products are
+    locked: refuse a checkout beyond `CHECKOUT_LIMIT_PER_CLIENT` (0: no limit)."""
     limit = settings.CHECKOUT_LIMIT_PER_CLIENT
     if limit <= 0:
         return
-    _lock_client(client.hash)
     count = count_open_checkouts(client.hash)
     if count >= limit:
         logger.warning(
@@ -114,13 +103,3 @@ def check_open_checkouts(client: Client) -> None:
             extra={"client": client.truncated, "open_checkouts": count, "limit": limit},
         )
         raise CheckoutLimitReached(open_checkouts=count, limit=limit)
-
-
-def _lock_client(client_hash: str) -> None:
-    """Serialise this client's checkouts until the transaction ends (PostgreSQL). Two
-    clients whose hashes share their first 32 bits merely wait for each other."""
-    if connection.vendor != "postgresql":
-        return
-    key = int.from_bytes(bytes.fromhex(client_hash[:8]), "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_NAMESPACE, key])

@@ -26,14 +26,11 @@ from django.utils.timezone import now
 
 from payments import notifications, services, stripe_client
 from payments.models import Order
+from payments.stripe_shapes import delayed_payment_failed, is_paid, order_reference_of
 from products.models import Product
 
 logger = logging.getLogger(__name__)
 
-PAID_SESSION_STATUSES = ("paid", "no_payment_required")
-# A completed, unpaid session whose PaymentIntent is back to one of these: the bank
-# refused the delayed payment (`checkout.session.async_payment_failed`).
-FAILED_INTENT_STATUSES = ("requires_payment_method", "canceled")
 # What an order already shows once a session's news has reached it.
 SETTLED_BY_PAYMENT = (Order.Status.PAID, Order.Status.REFUNDED)
 # A sale's e-mails still waiting after this are sent by reconcile.
@@ -77,7 +74,7 @@ def reconcile(*, since: timedelta) -> ReconcileReport:
     """Apply the Checkout Sessions created in the last `since` that the shop missed, then
     retry every pending refund and session expiry and release the holds of closed orders.
 
-    Raises stripe_client.StripeUnavailable when the sessions cannot be listed; a failure
+    Raises StripeUnavailable (payments.exceptions) when the sessions cannot be listed; a failure
     on one session or one order is recorded in the report and the run goes on.
     """
     report = ReconcileReport()
@@ -103,7 +100,7 @@ def reconcile(*, since: timedelta) -> ReconcileReport:
 
 def _orders_of(sessions: list[dict[str, Any]]) -> dict[str, Order]:
     """The shop's orders named by these sessions, by reference and by session id (one query)."""
-    references = {services.order_reference_of(s) for s in sessions} - {""}
+    references = {order_reference_of(s) for s in sessions} - {""}
     session_ids = {s.get("id") or "" for s in sessions} - {""}
     found: dict[str, Order] = {}
     for order in Order.objects.filter(
@@ -116,13 +113,13 @@ def _orders_of(sessions: list[dict[str, Any]]) -> dict[str, Order]:
 
 
 def _order_for(session: dict[str, Any], orders: dict[str, Order]) -> Order | None:
-    return orders.get(services.order_reference_of(session)) or orders.get(session.get("id") or "")
+    return orders.get(order_reference_of(session)) or orders.get(session.get("id") or "")
 
 
 def needs_applying(session: dict[str, Any], order: Order) -> bool:
     """Whether the order does not show yet what the session says."""
     status = session.get("status")
-    if status == "complete" and session.get("payment_status") in PAID_SESSION_STATUSES:
+    if status == "complete" and is_paid(session):
         if order.status == Order.Status.REFUNDED and not order.stripe_payment_intent_id:
             # Refunded before the payment's id was known: the session supplies it.
             return bool(session.get("payment_intent"))
@@ -138,17 +135,6 @@ def needs_applying(session: dict[str, Any], order: Order) -> bool:
         # Stripe created it, but its answer never reached the shop, which gave the order up.
         return order.status != Order.Status.PENDING and not order.stripe_session_id
     return False
-
-
-def delayed_payment_failed(session: dict[str, Any]) -> bool:
-    """Whether the session completed unpaid and the bank has since refused the payment."""
-    intent = session.get("payment_intent")
-    return (
-        session.get("status") == "complete"
-        and session.get("payment_status") not in PAID_SESSION_STATUSES
-        and isinstance(intent, dict)
-        and intent.get("status") in FAILED_INTENT_STATUSES
-    )
 
 
 def _reconcile_session(
@@ -212,7 +198,7 @@ def _retry_pending_calls(report: ReconcileReport) -> None:
 
 def _retry(call, order: Order, what: str, done: list[str], report: ReconcileReport) -> None:
     try:
-        ok = call(order.pk)
+        ok = call(order_id=order.pk)
     except Exception as error:  # same: the next order still gets its turn
         logger.exception("Reconcile could not retry a %s", what, extra={"order": order.reference})
         ok, reason = False, str(error)
@@ -247,7 +233,7 @@ def _release_stranded_holds(report: ReconcileReport) -> None:
     )
     for order_id, reference in sorted(stranded):
         try:
-            services.release_leftover_holds(order_id)
+            services.release_leftover_holds(order_id=order_id)
         except Exception as error:  # the next order still gets its turn
             logger.exception("Reconcile could not release holds", extra={"order": reference})
             report.errors.append(f"{reference}: holds not released ({error})")

@@ -1,5 +1,8 @@
-"""Reads for the owner's day: what sold, what to ship, what is held, what needs a look."""
+"""Reads of orders: the order a Stripe object names, the pieces a paid order owns, an
+order's history, and the owner's day (what sold, what to ship, what is held, what needs a
+look). No writes, no locks."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -7,7 +10,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from payments.models import Order
+from payments.exceptions import UnknownOrder
+from payments.models import Order, OrderItem, StripeEvent
 from products.models import Product, StockStatus
 
 # Paid, not yet shipped: the owner's default view of the orders.
@@ -17,6 +21,75 @@ CONFLICT = Q(
     status=Order.Status.REFUNDED,
     refund_reason__in=(Order.RefundReason.CONFLICT, Order.RefundReason.AMOUNT_MISMATCH),
 )
+
+
+def find_order(*, reference: str = "", session_id: str = "") -> Order:
+    """The order with this reference, else the one with this Checkout Session; raises
+    UnknownOrder when there is none."""
+    order = None
+    if reference:
+        order = Order.objects.filter(reference=reference).first()
+    if order is None and session_id:
+        order = Order.objects.filter(stripe_session_id=session_id).first()
+    if order is None:
+        raise UnknownOrder(reference or session_id or "no order reference")
+    return order
+
+
+def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
+    """The ids, among these, of pieces that belong to a paid order.
+
+    A piece whose order was refunded without being put back on sale keeps its item's
+    `sold` flag until the owner puts it back; it no longer belongs to anyone.
+    """
+    return set(
+        OrderItem.objects.filter(
+            product_id__in=list(product_ids), sold=True, order__status=Order.Status.PAID
+        ).values_list("product_id", flat=True)
+    )
+
+
+# --- An order's history ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    label: str
+    detail: str = ""
+    event_pk: int | None = None  # the Stripe event it tells of, if any
+
+
+def order_events(order: Order) -> QuerySet[StripeEvent]:
+    """The Stripe events of an order: those linked to it, and those naming its session or
+    payment intent (an event whose handling failed may not be linked yet)."""
+    stripe_ids = [i for i in (order.stripe_session_id, order.stripe_payment_intent_id) if i]
+    return StripeEvent.objects.filter(
+        Q(order=order) | Q(payload__data__object__id__in=stripe_ids)
+    ).order_by("received_at", "id")
+
+
+def order_timeline(order: Order) -> list[TimelineEntry]:
+    """What happened to an order, oldest first: its creation, payment and refund, and every
+    Stripe event about it with what came of it."""
+    entries = [TimelineEntry(order.created_at, "Commande créée, pièces réservées")]
+    if order.paid_at:
+        entries.append(TimelineEntry(order.paid_at, "Paiement enregistré, pièces vendues"))
+    if order.refunded_at:
+        entries.append(
+            TimelineEntry(
+                order.refunded_at, "Remboursement accepté par Stripe", order.stripe_refund_id
+            )
+        )
+    for event in order_events(order):
+        detail = " · ".join(
+            part for part in (event.get_outcome_display(), event.detail, event.error[:200]) if part
+        )
+        entries.append(TimelineEntry(event.received_at, event.type, detail, event.pk))
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+# --- The owner's day ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The one module that talks to Stripe.
 
-Everything else in the shop handles plain dicts and the two exceptions below,
-so tests point at a single boundary: `STRIPE_API_BASE` (a Stripe-compatible
-server in offline mode and in tests) and `STRIPE_SECRET_KEY`.
+Everything else in the shop handles plain dicts (read by payments/stripe_shapes.py) and
+the exceptions raised here (StripeUnavailable, StripeRejected, InvalidSignature: kept in
+payments/exceptions.py), so tests point at a single boundary: `STRIPE_API_BASE` (a
+Stripe-compatible server in offline mode and in tests) and `STRIPE_SECRET_KEY`.
 """
 
 import json
@@ -13,23 +14,13 @@ from typing import Any
 import stripe
 from django.conf import settings
 
+from payments.exceptions import InvalidSignature, StripeRejected, StripeUnavailable
+
 logger = logging.getLogger(__name__)
 
 # Seconds to wait for Stripe: a shopper is waiting on the other side of "Commander".
 TIMEOUT = (5, 20)
 NETWORK_RETRIES = 2
-
-
-class StripeUnavailable(Exception):
-    """Stripe could not be reached or refused the call; nothing is known to have happened."""
-
-
-class StripeRejected(StripeUnavailable):
-    """Stripe answered and refused the request (a 4xx): sending it again will not help."""
-
-
-class InvalidSignature(Exception):
-    """A webhook body whose `Stripe-Signature` does not verify."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from cart.cart import Cart, shopper_id
-from payments import limits, services, webhooks
+from payments import services, webhooks
+from payments.exceptions import CheckoutError, CheckoutLimitReached
 from payments.models import Order
 from shop.client import client_address
 from shop.ratelimits import checkout_rate_limit
@@ -39,9 +40,9 @@ def checkout_start(request: HttpRequest) -> HttpResponse:
             shopper_id=shopper_id(request.session),
             client_address=client_address(request),
         )
-    except limits.CheckoutLimitReached as refusal:
+    except CheckoutLimitReached as refusal:
         return render(request, "payments/too_many_checkouts.html", {"refusal": refusal}, status=429)
-    except services.CheckoutError as error:
+    except CheckoutError as error:
         cart.remove(*(p.pk for p in error.unavailable))
         messages.error(request, error.message)
         return redirect("cart:detail")
@@ -61,7 +62,7 @@ def checkout_thanks(request: HttpRequest) -> HttpResponse:
     )
     if order is None:
         return render(request, "payments/unknown_order.html", status=404)
-    order = services.sync_checkout_session(order)
+    order = services.sync_checkout_session(order=order)
     if order.is_paid:
         Cart(request.session).remove(*order.items.values_list("product_id", flat=True))
     context = {"order": order, "items": order.items.all()}

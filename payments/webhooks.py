@@ -16,11 +16,11 @@ anything fails, everything rolls back and a second short transaction records the
 (`failed`, the error, one more attempt): the response is 500, Stripe retries, and the retry
 handles the event again (see docs/decisions/0003-webhook-event-log.md).
 
-Lock order: the event row first, then products by id, then orders by id (SPEC §7). Only this
-module takes event row locks.
+Lock order: the event row first, then products by id, then orders by id (SPEC §7,
+payments/services/locking.py, which takes every one of them). What an event and its object
+must look like is payments/stripe_shapes.py's.
 """
 
-import json
 import logging
 import time
 import traceback
@@ -31,18 +31,25 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from payments import services, stripe_client
+from payments.exceptions import InvalidSignature, UnknownOrder, WebhookRejected
 from payments.models import Order, StripeEvent
+from payments.services.locking import lock_event
+from payments.stripe_shapes import (
+    envelope_problem,
+    object_problem,
+    order_reference_of,
+    reported_amount,
+    reports_payment,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 HANDLED = (StripeEvent.Outcome.PROCESSED, StripeEvent.Outcome.IGNORED)
-# Largest amount an order can hold (`max_digits=10, decimal_places=2`), in cents.
-MAX_AMOUNT_CENTS = 10**10 - 1
 MAX_ERROR_CHARS = 10_000
 
 Handler = Callable[[dict[str, Any]], tuple[Order, str]]
@@ -66,10 +73,6 @@ class Result:
     detail: str = ""
     event_id: str = ""
     order: str = ""
-
-
-class Rejected(Exception):
-    """A body or header that is not a verified Stripe event; the message says why."""
 
 
 # --- Entry points ---------------------------------------------------------------------------
@@ -98,7 +101,7 @@ def handle(body: bytes, signature: str | None) -> Result:
         return _too_large(len(body))
     try:
         event = parse_event(body, signature)
-    except Rejected as refusal:
+    except WebhookRejected as refusal:
         return rejected(str(refusal))
     return _process(event, started=started, rerun_ignored=False)
 
@@ -119,94 +122,22 @@ def reprocess_event(event_pk: int) -> Result:
 
 
 def parse_event(body: bytes, signature: str | None) -> dict[str, Any]:
-    """The verified event, or Rejected. Never raises anything else."""
+    """The verified event, or WebhookRejected. Never raises anything else."""
     if not signature:
-        raise Rejected("no Stripe-Signature header")
+        raise WebhookRejected("no Stripe-Signature header")
     if not signature.isascii() or not signature.isprintable():
         # stripe's check would fail with a TypeError on non-ASCII signatures.
-        raise Rejected("garbage Stripe-Signature header")
+        raise WebhookRejected("garbage Stripe-Signature header")
     try:
         event = stripe_client.verify_webhook(body, signature)
-    except stripe_client.InvalidSignature as error:
-        raise Rejected(f"signature: {error}") from error
+    except InvalidSignature as error:
+        raise WebhookRejected(f"signature: {error}") from error
     except (ValueError, RecursionError) as error:
-        raise Rejected("signed body is not JSON") from error
+        raise WebhookRejected("signed body is not JSON") from error
     problem = envelope_problem(event)
     if problem:
-        raise Rejected(f"not a Stripe event: {problem}")
+        raise WebhookRejected(f"not a Stripe event: {problem}")
     return event
-
-
-def envelope_problem(event: Any) -> str:
-    """Why a decoded body is not a Stripe event we can store, or "" when it is one."""
-    if not isinstance(event, dict):
-        return "not a JSON object"
-    event_id, event_type = event.get("id"), event.get("type")
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= 255:
-        return "no string id"
-    if not isinstance(event_type, str) or not 0 < len(event_type) <= 100:
-        return "no string type"
-    data = event.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
-        return "no data.object"
-    try:
-        # What the database will store: strict JSON, valid UTF-8, and no NUL, which
-        # PostgreSQL refuses in text and jsonb.
-        stored = json.dumps(event, allow_nan=False, ensure_ascii=False)
-        stored.encode("utf-8")
-    except (ValueError, RecursionError):
-        return "cannot be stored as JSON"
-    if "\x00" in stored or "\\u0000" in stored:
-        return "contains a NUL character"
-    return ""
-
-
-def object_problem(event_type: str, obj: dict[str, Any]) -> str:
-    """Why the object of a handled event type does not have the shape its service reads
-    (a Stripe event never looks like this), or "" when it does."""
-    strings = ["id", "client_reference_id", "currency", "customer_email"]
-    dicts = ["metadata"]
-    if event_type.startswith("checkout.session."):
-        strings += ["payment_status", "status"]
-        dicts += ["customer_details", "collected_information", "shipping_details"]
-        amounts = ["amount_total"]
-    else:
-        strings += ["receipt_email"]
-        dicts += ["shipping"]
-        amounts = ["amount_received", "amount"]
-    for key in strings:
-        if obj.get(key) is not None and not isinstance(obj[key], str):
-            return f"{key} is not a string"
-    for key in dicts:
-        if obj.get(key) is not None and not isinstance(obj[key], dict):
-            return f"{key} is not an object"
-    for key in amounts:
-        value = obj.get(key)
-        if value is not None and (
-            type(value) is not int or not 0 <= value <= MAX_AMOUNT_CENTS  # bool is not an amount
-        ):
-            return f"{key} is not an amount in cents"
-    intent = obj.get("payment_intent")
-    if intent is not None and not isinstance(intent, str | dict):
-        return "payment_intent is neither an id nor an object"
-    if isinstance(intent, dict) and not isinstance(intent.get("id") or "", str):
-        return "payment_intent.id is not a string"
-    details = obj.get("customer_details")
-    details = details if isinstance(details, dict) else {}
-    emails = [obj.get("customer_email"), obj.get("receipt_email"), details.get("email")]
-    if any(email is not None and not isinstance(email, str) for email in emails):
-        return "email is not a string"
-    if any(len(value) > 254 for value in emails if isinstance(value, str)):
-        return "email too long"
-    if any(len(obj.get(key) or "") > 255 for key in ("id", "client_reference_id")):
-        return "id too long"
-    if isinstance(intent, str | dict) and len(_intent_id(intent)) > 255:
-        return "payment_intent id too long"
-    return ""
-
-
-def _intent_id(intent: str | dict[str, Any]) -> str:
-    return intent if isinstance(intent, str) else intent.get("id") or ""
 
 
 # --- Recording and handling -----------------------------------------------------------------
@@ -217,7 +148,7 @@ def _process(event: dict[str, Any], *, started: float, rerun_ignored: bool) -> R
     obj = event["data"]["object"]
     try:
         with transaction.atomic():
-            row = _locked_row(event)
+            row = lock_event(event)
             if row.outcome == StripeEvent.Outcome.PROCESSED or (
                 row.outcome == StripeEvent.Outcome.IGNORED and not rerun_ignored
             ):
@@ -237,37 +168,6 @@ def _process(event: dict[str, Any], *, started: float, rerun_ignored: bool) -> R
         result = Result(500, "failed", detail, event_id, _named_reference(obj))
     _log_summary(result, event_type=event_type, started=started)
     return result
-
-
-def _locked_row(event: dict[str, Any]) -> StripeEvent:
-    """The event's row, inserted once and locked until the transaction ends. A concurrent
-    delivery of the same event waits here (on the unique index or on the row lock).
-
-    One round trip: `INSERT ... ON CONFLICT (stripe_id) DO UPDATE` inserts the row or, when
-    it exists, locks it (the no-op update waits for a concurrent holder and takes its row
-    lock), and `RETURNING` gives what is stored. The payload is written at insert only."""
-    table = connection.ops.quote_name(StripeEvent._meta.db_table)
-    fields = StripeEvent._meta
-    payload = fields.get_field("payload").get_db_prep_save(event, connection)
-    now = fields.get_field("received_at").get_db_prep_save(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} "
-            "(stripe_id, type, payload, received_at, outcome, detail, error, attempts) "
-            "VALUES (%s, %s, %s, %s, %s, '', '', 0) "
-            "ON CONFLICT (stripe_id) DO UPDATE SET stripe_id = EXCLUDED.stripe_id "
-            "RETURNING id, outcome, attempts, order_id",
-            [event["id"], event["type"], payload, now, StripeEvent.Outcome.RECEIVED],
-        )
-        pk, outcome, attempts, order_id = cursor.fetchone()
-    return StripeEvent(
-        pk=pk,
-        stripe_id=event["id"],
-        type=event["type"],
-        outcome=outcome,
-        attempts=attempts,
-        order_id=order_id,
-    )
 
 
 def _handle_locked(row: StripeEvent, event_type: str, obj: dict[str, Any]) -> Result:
@@ -292,7 +192,7 @@ def _handle_locked(row: StripeEvent, event_type: str, obj: dict[str, Any]) -> Re
             # any other exception rolls the whole delivery back (`_process`).
             order, detail = handler(obj)
             outcome = StripeEvent.Outcome.PROCESSED
-        except services.UnknownOrder as error:
+        except UnknownOrder as error:
             outcome, detail = StripeEvent.Outcome.IGNORED, f"unknown order: {error}"
             _report_unknown_order(row, event_type, obj)
     row.outcome = outcome
@@ -310,7 +210,7 @@ def _record_failure(event: dict[str, Any], error: Exception) -> int:
     text = "".join(traceback.format_exception(error))[-MAX_ERROR_CHARS:]
     try:
         with transaction.atomic():
-            row = _locked_row(event)
+            row = lock_event(event)
             if row.outcome in HANDLED:
                 return row.attempts  # a concurrent delivery got through meanwhile
             row.attempts += 1
@@ -331,15 +231,6 @@ def _record_failure(event: dict[str, Any], error: Exception) -> int:
 # --- Reporting ------------------------------------------------------------------------------
 
 
-def _is_payment(event_type: str, obj: dict[str, Any]) -> bool:
-    if event_type in ("payment_intent.succeeded", "checkout.session.async_payment_succeeded"):
-        return True
-    return event_type == "checkout.session.completed" and obj.get("payment_status") in (
-        "paid",
-        "no_payment_required",
-    )
-
-
 def _report_unknown_order(row: StripeEvent, event_type: str, obj: dict[str, Any]) -> None:
     """An event naming no order of the shop. Money received for nothing must reach the
     owner: an error in the log and, once recorded, an e-mail."""
@@ -348,7 +239,7 @@ def _report_unknown_order(row: StripeEvent, event_type: str, obj: dict[str, Any]
         "event_type": event_type,
         "order": _named_reference(obj),
     }
-    if not _is_payment(event_type, obj):
+    if not reports_payment(event_type, obj):
         logger.warning("Stripe event %s names no order of the shop", row.stripe_id, extra=extra)
         return
     logger.error("Payment received for no known order: %s", row.stripe_id, extra=extra)
@@ -360,7 +251,7 @@ def _report_unknown_order(row: StripeEvent, event_type: str, obj: dict[str, Any]
 def _mail_owner_unknown_order(event_id: str, event_type: str, obj: dict[str, Any]) -> None:
     if not settings.OWNER_EMAIL:
         return
-    amount = obj.get("amount_total", obj.get("amount_received", obj.get("amount")))
+    amount = reported_amount(obj)
     amount_text = f"{amount / 100:.2f}" if type(amount) is int else "inconnu"
     body = (
         "Stripe a signalé un paiement qui ne correspond à aucune commande de la boutique.\n\n"
@@ -381,7 +272,7 @@ def _mail_owner_unknown_order(event_id: str, event_type: str, obj: dict[str, Any
 
 def _named_reference(obj: dict[str, Any]) -> str:
     try:
-        return services.order_reference_of(obj)[:40]
+        return order_reference_of(obj)[:40]
     except AttributeError:  # metadata that is not an object
         return ""
 

@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
-from payments import services
 from products import stock
 from products.models import Category, Product, ProductImage, StockStatus, default_condition
 from products.templatetags.money import euros
@@ -47,7 +46,7 @@ class ProductAdminForm(forms.ModelForm):
 
     def clean_in_stock(self) -> bool:
         in_stock = self.cleaned_data["in_stock"]
-        if in_stock and self.instance.pk and services.sold_to_paid_order([self.instance.pk]):
+        if in_stock and self.instance.pk and stock.piece_owners().owned([self.instance.pk]):
             raise forms.ValidationError(
                 "Cette pièce appartient à une commande payée : remboursez la commande "
                 "avant de la remettre en vente."
@@ -153,7 +152,7 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
                 fields.remove("in_stock")
                 if not obj.in_stock:
                     stock.withdraw_from_sale([obj.pk])
-                elif services.put_back_on_sale([obj.pk])[1]:
+                elif stock.piece_owners().put_back_on_sale(product_ids=[obj.pk])[1]:
                     self.message_user(
                         request,
                         f"« {obj.name} » vient d'être vendue à une commande payée : "
@@ -187,7 +186,9 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
 
     @admin.action(description="Remettre en vente les pièces sélectionnées")
     def put_back_on_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        done, refused = services.put_back_on_sale(queryset.values_list("pk", flat=True))
+        done, refused = stock.piece_owners().put_back_on_sale(
+            product_ids=queryset.values_list("pk", flat=True)
+        )
         if done:
             self.message_user(
                 request, f"{len(done)} pièce(s) remise(s) en vente.", messages.SUCCESS

@@ -23,13 +23,13 @@ import logging
 from typing import TypedDict
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from products import stock_version
+from products.exceptions import InvalidIds
 from products.models import Product
 
 logger = logging.getLogger(__name__)
@@ -39,10 +39,6 @@ MAX_IDS = 200
 BODY_SECONDS = 3600
 MAX_ID = 2**63 - 1  # a PostgreSQL bigint: anything larger cannot be a product id
 _MAX_ID_DIGITS = len(str(MAX_ID))
-
-
-class InvalidIds(ValueError):
-    """The `ids` parameter cannot be read; the message is shown to the caller, in French."""
 
 
 class StockEntry(TypedDict):
@@ -96,27 +92,16 @@ def stock_answer(ids: list[int]) -> tuple[bytes, str]:
     """The JSON body for these ids and its ETag: from the cache when it was computed under
     the current stock version, else from the database (and then cached with that version)."""
     wanted = ",".join(map(str, sorted(ids))).encode()
-    key = f"stock:api:{hashlib.blake2b(wanted, digest_size=16).hexdigest()}"
-    # The version is read before the query: see products/stock_version.py.
-    version, cached = stock_version.read(key)
-    if version is None:
-        body = _body(ids)
-        return body, _etag(body)
-    if key in cached and cached[key][0] == version:
-        return cached[key][1:]
-    body = _body(ids)
-    etag = _etag(body)
-    try:
-        cache.set(key, (version, body, etag), BODY_SECONDS)
-    except Exception:
-        logger.warning("Cache unavailable: stock answer not cached", exc_info=True)
-    return body, etag
+    key = f"stock:answer:{hashlib.blake2b(wanted, digest_size=16).hexdigest()}"
+    answer = stock_version.read_through(key, lambda: (_answer(ids), True), seconds=BODY_SECONDS)
+    return answer if answer is not None else _answer(ids)
 
 
-def _body(ids: list[int]) -> bytes:
-    return json.dumps(
+def _answer(ids: list[int]) -> tuple[bytes, str]:
+    body = json.dumps(
         {"products": stock_entries(ids=ids)}, ensure_ascii=False, separators=(",", ":")
     ).encode()
+    return body, _etag(body)
 
 
 def _etag(body: bytes) -> str:

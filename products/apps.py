@@ -11,7 +11,7 @@ def _register_sqlite_functions(sender, connection, **kwargs) -> None:
         connection.connection.create_function("boutique_fold", 1, fold, deterministic=True)
 
 
-def _piece_changed(sender, instance, using, **kwargs) -> None:
+def _piece_changed(sender, using, **kwargs) -> None:
     from products import stock_version
 
     stock_version.changed(using)
@@ -23,10 +23,15 @@ class ProductsConfig(AppConfig):
 
     def ready(self) -> None:
         connection_created.connect(_register_sqlite_functions, dispatch_uid="boutique_fold")
-        # A piece saved (name, price, photo, stock) or deleted changes the stock version
-        # (products/stock_version.py); querysets' update and bulk_create do it themselves.
-        # So do a piece's other photos and the categories: cached pages show them
+        from products.models import pieces_written
+
+        # A piece saved (name, price, photo, stock), deleted, or written in bulk (querysets'
+        # update and bulk_create) changes the stock version (products/stock_version.py). So
+        # do a piece's other photos and the categories: cached pages show them
         # (products/page_cache.py).
+        pieces_written.connect(
+            _piece_changed, sender=self.get_model("Product"), dispatch_uid="version-bulk-Product"
+        )
         for model in ("Product", "ProductImage", "Category"):
             sender = self.get_model(model)
             post_save.connect(_piece_changed, sender=sender, dispatch_uid=f"version-save-{model}")

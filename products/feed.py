@@ -18,25 +18,20 @@ day would otherwise drop it for hours.
 
 import hashlib
 import io
-import logging
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import DatabaseError
 from django.urls import reverse
 from django.utils.feedgenerator import Rss201rev2Feed
 from django.utils.xmlutils import SimplerXMLGenerator
 
-from payments.services.shipping import shipping_cost_for
 from products import stock_version
 from products.models import Condition, Product, StockStatus
 from products.seo import absolute_url
-
-logger = logging.getLogger(__name__)
+from shop.shipping import shipping_cost_for
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
-CACHE_KEY = "feed:produits"
+CACHE_KEY = "feed:produits"  # the entry: (version, (body, ETag))
 # A feed nobody fetched for this long leaves the cache (Merchant Center fetches daily).
 CACHE_SECONDS = 24 * 3600
 
@@ -159,18 +154,10 @@ def build_feed() -> bytes:
 def feed_answer() -> tuple[bytes, str]:
     """The feed and its ETag: from the cache when built under the current stock version,
     else built now (and kept under that version)."""
-    # The version is read before the database: see products/stock_version.py.
-    version, found = stock_version.read(CACHE_KEY)
-    entry = found.get(CACHE_KEY)
-    if version is not None and entry is not None and entry[0] == version:
-        return entry[1], entry[2]
+    answer = stock_version.read_through(CACHE_KEY, lambda: (_answer(), True), seconds=CACHE_SECONDS)
+    return answer if answer is not None else _answer()
+
+
+def _answer() -> tuple[bytes, str]:
     body = build_feed()
-    etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-    if version is not None:
-        try:
-            cache.set(CACHE_KEY, (version, body, etag), CACHE_SECONDS)
-        except DatabaseError:
-            raise
-        except Exception:
-            logger.warning("Cache unavailable: product feed not kept", exc_info=True)
-    return body, etag
+    return body, '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'

@@ -2,10 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Now
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
-from products import stock_version
 from products.photos import CARD_SIZES, PHOTO_SIZES, card, photo
 
 
@@ -38,17 +38,21 @@ class StockStatus(models.TextChoices):
     SOLD = "sold", "Vendu"
 
 
+# Sent after pieces are written in bulk (`update`, `bulk_create`, and `bulk_update`, which
+# goes through `update`), with the database alias as `using`: saves and deletes send
+# `post_save` and `post_delete`. products/apps.py connects all three to the stock version.
+pieces_written = Signal()
+
+
 class ProductQuerySet(models.QuerySet):
-    # Every write of pieces changes the stock version once it commits (saves and deletes:
-    # products/apps.py). bulk_update goes through update().
     def update(self, **kwargs) -> int:
         rows = super().update(**kwargs)
-        stock_version.changed(self.db)
+        pieces_written.send(sender=self.model, using=self.db)
         return rows
 
     def bulk_create(self, objs, *args, **kwargs) -> list:
         created = super().bulk_create(objs, *args, **kwargs)
-        stock_version.changed(self.db)
+        pieces_written.send(sender=self.model, using=self.db)
         return created
 
     def with_status(self) -> "ProductQuerySet":

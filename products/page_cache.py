@@ -27,8 +27,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.messages import get_messages
-from django.core.cache import cache
-from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
@@ -37,7 +35,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import escape
 
-from cart.cart import Cart
+from cart.cart import cart_count
 from products import stock_version
 
 logger = logging.getLogger(__name__)
@@ -78,31 +76,26 @@ def serve(
     shown). `key` None: this request's page is never cached (an unusual parameter)."""
     if key is None or _has_messages(request):
         return render({})[0]
-    cache_key = _cache_key(request.path, key)
     # One round trip: the version and the entry, kept as (version, parts). An entry of
     # another version is never served: rendered again, it replaces the old one.
-    version, found = stock_version.read(cache_key)
-    if version is None:  # no shared cache, or it is down
+    parts = stock_version.read_through(
+        _cache_key(request.path, key), lambda: _render_parts(render), seconds=PAGE_SECONDS
+    )
+    if parts is None:  # no shared cache, or it is down; or a page that is not a 200
         return render({})[0]
-    entry = found.get(cache_key)
-    if entry is not None and entry[0] == version:
-        parts = entry[1]
-    else:
-        response, keep = render(placeholders())
-        if response.status_code != 200:  # never kept, and never sent with markers
-            return render({})[0]
-        parts = split(response.content.decode(response.charset))
-        if keep:
-            try:
-                cache.set(cache_key, (version, parts), PAGE_SECONDS)
-            except DatabaseError:
-                raise
-            except Exception:
-                logger.warning("Cache unavailable: page not kept", exc_info=True)
     response = HttpResponse(fill(parts, request))
     # Filled in from the visitor's cookies (session, CSRF), as Django's rendering would.
     patch_vary_headers(response, ("Cookie",))
     return response
+
+
+def _render_parts(render: Callable[[dict], tuple[HttpResponse, bool]]) -> tuple[tuple | None, bool]:
+    """The page rendered for the cache, as pieces, and whether it may be kept. A page that is
+    not a `200` is never kept, and never sent with markers: None."""
+    response, keep = render(placeholders())
+    if response.status_code != 200:
+        return None, False
+    return split(response.content.decode(response.charset)), keep
 
 
 def split(html: str) -> tuple:
@@ -137,9 +130,7 @@ def _visitors_part(kind: str, request: HttpRequest) -> str:
 
 
 def _cart_link(request: HttpRequest) -> str:
-    # The session is read only when the visitor sent its cookie: a first visit creates none.
-    has_session = settings.SESSION_COOKIE_NAME in request.COOKIES
-    return _cart_link_html(len(Cart(request.session)) if has_session else 0)
+    return _cart_link_html(cart_count(request))
 
 
 @functools.lru_cache(maxsize=64)

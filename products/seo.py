@@ -14,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from payments.services.shipping import shipping_cost_for
 from products.models import Category, Condition, Product, StockStatus
+from shop.shipping import shipping_cost_for
 
 AVAILABILITY = {
     StockStatus.AVAILABLE: "https://schema.org/InStock",

@@ -1,14 +1,19 @@
 """Stock transitions. Every change of `in_stock`, `held_by` or `held_until` goes through here.
 
 Lock order, everywhere (SPEC §7): products by ascending id, then orders by
-ascending id. Callers read without locks to learn the ids, lock with
-`lock_products`, then re-check what they read.
+ascending id (stated whole in payments/services/locking.py). Callers read without locks
+to learn the ids, lock with `lock_products`, then re-check what they read.
+
+The catalogue imports nothing of orders: which sold pieces a paid order still owns, the
+orders' side says, through a callback (`owned=`) or the `PieceOwners` it registers at
+start-up (payments/apps.py) for the catalogue's admin.
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.expressions import Combinable
 from django.utils import timezone
 
@@ -25,26 +30,6 @@ def lock_products(product_ids: Iterable[int]) -> list[Product]:
         .filter(pk__in=set(product_ids))
         .order_by("pk")
         .select_for_update(of=("self",))
-    )
-
-
-def lock_products_of_order(reference: str) -> list[Product]:
-    """Lock the pieces of the order with this reference (found through its items, in one
-    statement), in ascending id order. Only the products are locked, not the items or the
-    order. Must run inside a transaction. No `stock_status` annotation: the webhook's hot
-    path reads `in_stock` and `held_by_id` only, and a raw statement spares it the ORM's
-    query compilation (a quarter of its CPU in the profiles)."""
-    product, item = Product._meta, Product._meta.get_field("order_items").related_model._meta
-    order = item.get_field("order").related_model._meta
-    lock = " FOR UPDATE OF p" if connection.features.has_select_for_update_of else ""
-    return list(
-        Product.objects.raw(
-            f"SELECT p.* FROM {product.db_table} p "
-            f"JOIN {item.db_table} i ON i.product_id = p.id "
-            f"JOIN {order.db_table} o ON o.id = i.order_id "
-            f"WHERE o.reference = %s ORDER BY p.id{lock}",
-            [reference],
-        )
     )
 
 
@@ -85,9 +70,12 @@ def mark_sold(product_ids: Iterable[int]) -> int:
     )
 
 
+Owned = Callable[[list[int]], set[int]]
+
+
 @transaction.atomic
 def put_back_on_sale(
-    product_ids: Iterable[int], *, owned: Callable[[list[int]], set[int]]
+    product_ids: Iterable[int], *, owned: Owned
 ) -> tuple[list[Product], list[Product]]:
     """Owner action: put sold pieces back on sale, except those someone owns.
 
@@ -111,3 +99,35 @@ def withdraw_from_sale(product_ids: Iterable[int]) -> int:
     """Owner action: mark pieces sold outside the shop (a sale in person, a gift)."""
     products = lock_products(product_ids)
     return mark_sold(p.pk for p in products)
+
+
+@dataclass(frozen=True)
+class PieceOwners:
+    """What the side that sells pieces says of them, for the catalogue's admin: `owned(ids)`,
+    the pieces among these that a paid order owns (they must stay sold), and its own
+    `put_back_on_sale(product_ids=...)`, which also lets the past sales of the pieces put
+    back go. payments registers its own at start-up (payments/apps.py)."""
+
+    owned: Owned
+    put_back_on_sale: Callable[..., tuple[list[Product], list[Product]]]
+
+
+def _nobody_owns(product_ids: list[int]) -> set[int]:
+    return set()
+
+
+def _put_back_owned_by_nobody(*, product_ids: Iterable[int]) -> tuple[list[Product], list[Product]]:
+    return put_back_on_sale(product_ids, owned=_nobody_owns)
+
+
+_piece_owners = [PieceOwners(owned=_nobody_owns, put_back_on_sale=_put_back_owned_by_nobody)]
+
+
+def register_piece_owners(owners: PieceOwners) -> None:
+    """Say who owns sold pieces (called once, by the app that sells them, at start-up)."""
+    _piece_owners[0] = owners
+
+
+def piece_owners() -> PieceOwners:
+    """Who owns sold pieces: the registered side, or nobody when none is."""
+    return _piece_owners[0]

@@ -16,22 +16,32 @@ or none) each gunicorn worker would keep its own idea of it, so there is no vers
 `current()` returns None and callers answer from the database, as if nothing were cached.
 
 How it changes: `changed()` registers, for after the commit, a new token. Every write of a
-piece through the ORM calls it (ProductQuerySet's update/bulk_create/bulk_update, and
-`post_save`/`post_delete` for saves and deletes, see products/apps.py); products/stock.py
-writes through those. A write the ORM does not see (SQL by hand, a data migration with
-historical models) must call `changed()` itself, or be followed by `python manage.py
-shell -c "from products import stock_version; stock_version.changed()"`.
+piece through the ORM calls it (ProductQuerySet's update/bulk_create/bulk_update send
+`pieces_written`, saves and deletes `post_save`/`post_delete`: products/apps.py connects
+them here); products/stock.py writes through those. A write the ORM does not see (SQL by
+hand, a data migration with historical models) must call `changed()` itself, or be followed
+by `python manage.py shell -c "from products import stock_version; stock_version.changed()"`.
 
 Readers take the version BEFORE they read the database: what they read is then at least as
 new as the version they file it under. Filing a newer body under an older version is
 harmless (the older version is replaced after the writer's commit); the reverse would keep
-an old status under the current version for good.
+an old status under the current version for good. `read_through()` does it in that order,
+for the stock API and the cached pages alike.
+
+A cache that fails costs speed, never an answer: the version then reads as None (answered
+from the database) and a value that cannot be stored is served all the same, with a warning
+in the log. A DatabaseError is never taken for a cache failure: the version's lapse is read
+from the database, and a database cache backend's error is the database's; swallowed inside
+a transaction, it would leave PostgreSQL's transaction aborted and the next query failing for
+a reason no log names. It propagates.
 """
 
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from django.core.cache import cache, caches
 from django.core.cache.backends.dummy import DummyCache
@@ -39,6 +49,8 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.db.models import Min
 from django.db.models.functions import Now
+
+from products.models import Product
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +69,8 @@ TOKEN_SECONDS = 30
 # is replaced (the next write, or TOKEN_SECONDS at most).
 CLOCK_MARGIN_SECONDS = 1.0
 _NO_LAPSE = "-"
+
+V = TypeVar("V")
 
 
 def shared() -> bool:
@@ -100,6 +114,32 @@ def read(*keys: str) -> tuple[str | None, dict]:
         return None, {}
 
 
+def read_through(key: str, compute: Callable[[], tuple[V, bool]], *, seconds: int) -> V | None:
+    """The value filed under `key` for the current version, else `compute()`'s, filed with
+    that version for `seconds` when `compute()` says it may be kept (it returns the value and
+    whether to keep it). None when there is no version (no shared cache, or the cache does
+    not answer): the caller then answers from the database, as if nothing were cached.
+
+    One round trip when the value is there: the version and the entry are read together. An
+    entry of another version is never served; computed again, it replaces the old one."""
+    # The version is read before `compute()` reads the database: see the module's docstring.
+    version, found = read(key)
+    if version is None:
+        return None
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value, keep = compute()
+    if keep:
+        try:
+            cache.set(key, (version, value), seconds)
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.warning("Cache unavailable: %s not kept", key.split(":")[0], exc_info=True)
+    return value
+
+
 def _resolve(found: dict) -> str:
     """The version from the values read (they are removed from `found`)."""
     token = found.pop(TOKEN_KEY, None)
@@ -129,8 +169,6 @@ def _next_lapse(token: str, entry: str | None) -> str:
 
 
 def _lapse_from_database() -> str:
-    from products.models import Product
-
     soonest: datetime | None = (
         Product.objects.filter(in_stock=True, held_until__gt=Now())
         .aggregate(soonest=Min("held_until"))

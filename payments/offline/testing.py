@@ -12,11 +12,20 @@
 
 The server must be a real one (pytest-django's `live_server`, `django_db(transaction=True)`),
 since the page posts the signed events to `/api/webhooks/stripe` on its own host.
+
+Also Stripe's side of a payment without the page, for the tests and the bench:
+`paid_session(order)` (a Checkout Session as Stripe sends it in its events) and
+`signed_event(type, obj, secret=...)` (the event's body and its `Stripe-Signature`).
 """
 
+import itertools
+import json
 import re
+import time
+from typing import Any, Protocol
 
 import requests
+import stripe
 
 from payments.offline.forms import DEFAULT_ADDRESS, DEFAULT_EMAIL, DEFAULT_NAME, DEFAULT_PHONE
 
@@ -62,3 +71,72 @@ def submit_hosted_page(
         allow_redirects=False,
         timeout=timeout,
     )
+
+
+# --- Stripe's events for an order of the shop, signed as Stripe signs them -----------------
+
+
+class OrderLike(Protocol):
+    """What the builders read of an order (payments.models.Order): the offline server itself
+    imports nothing of the shop."""
+
+    reference: str
+    stripe_session_id: str | None
+    total_cents: int
+    currency: str
+
+
+_numbers = itertools.count(1)
+
+
+def paid_session(order: OrderLike, **overrides: Any) -> dict[str, Any]:
+    """A Checkout Session for an order, as Stripe sends it in its events: complete and paid,
+    with the buyer's e-mail and shipping address, unless told otherwise
+    (`paid_session(order, payment_status="unpaid")`)."""
+    session = {
+        "id": order.stripe_session_id or f"cs_test_paid_{next(_numbers):06d}",
+        "object": "checkout.session",
+        "mode": "payment",
+        "status": "complete",
+        "payment_status": "paid",
+        "amount_total": order.total_cents,
+        "currency": order.currency,
+        "client_reference_id": order.reference,
+        "metadata": {"order_id": order.reference},
+        "payment_intent": f"pi_{order.reference}",
+        "customer_details": {"email": "cliente@example.com", "name": "Camille Martin"},
+        "collected_information": {
+            "shipping_details": {
+                "name": "Camille Martin",
+                "address": {"line1": "3 rue des Lilas", "city": "Lyon", "country": "FR"},
+            }
+        },
+    }
+    session.update(overrides)
+    return session
+
+
+def signed_event(
+    event_type: str,
+    obj: dict[str, Any],
+    *,
+    secret: str,
+    event_id: str | None = None,
+    timestamp: int | None = None,
+) -> tuple[bytes, str]:
+    """A Stripe event around `obj`, and its `Stripe-Signature` header signed with `secret`
+    at `timestamp` (default now), as Stripe delivers it."""
+    payload = json.dumps(
+        {
+            "id": event_id or f"evt_test_{next(_numbers):06d}",
+            "object": "event",
+            "api_version": stripe.api_version,
+            "created": int(time.time()),
+            "data": {"object": obj},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "type": event_type,
+        }
+    )
+    header = stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)
+    return payload.encode("utf-8"), header

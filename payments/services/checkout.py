@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments import limits, stripe_client
+from payments.exceptions import CheckoutError, CheckoutLimitReached, StripeUnavailable
 from payments.models import Order, OrderItem, cents
-from payments.services.locking import after_commit, db_now_plus, lock_order_alone
+from payments.pricing import shipping_cost_for, shipping_label
+from payments.services.locking import after_commit, db_now_plus, lock_client, lock_order_alone
 from payments.services.release import cancel_order, fail_order
-from payments.services.shipping import shipping_cost_for, shipping_label
 from payments.services.stripe_calls import expire_session_now
 from products import stock
 from products.models import Product, StockStatus
@@ -36,15 +37,6 @@ CANCEL_SALT = "payments.cancel"
 SESSION_CREATION_WAIT = timedelta(seconds=30)
 
 
-class CheckoutError(Exception):
-    """Checkout cannot start; `message` is for the shopper, in French."""
-
-    def __init__(self, message: str, *, unavailable: Iterable[Product] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.unavailable = list(unavailable)
-
-
 def start_checkout(
     *, product_ids: list[int], shopper_id: str, client_address: str | None = None
 ) -> Order:
@@ -55,7 +47,7 @@ def start_checkout(
     their previous open order is cancelled first; only then are the client address's
     open checkouts counted (SPEC §6). Raises CheckoutError when the cart is over
     CHECKOUT_MAX_PIECES, a piece is not available or Stripe fails, and
-    limits.CheckoutLimitReached when the client address has its share of open checkouts.
+    CheckoutLimitReached when the client address has its share of open checkouts.
     """
     if not product_ids:
         raise CheckoutError("Votre panier est vide.")
@@ -74,7 +66,7 @@ def start_checkout(
         order, items = _create_order_and_hold(
             product_ids=product_ids, shopper_id=shopper_id, client=client
         )
-    except (CheckoutError, limits.CheckoutLimitReached):
+    except (CheckoutError, CheckoutLimitReached):
         # A double click: the other request of this shopper may have won the pieces.
         previous, _ = _reusable_order(shopper_id=shopper_id, product_ids=product_ids)
         if previous is not None:
@@ -86,7 +78,7 @@ def start_checkout(
             session_params(order, expires_at=expires_at, items=items),
             idempotency_key=f"order-{order.reference}-checkout",
         )
-    except stripe_client.StripeUnavailable as error:
+    except StripeUnavailable as error:
         fail_order(order_id=order.pk, error=str(error))
         raise CheckoutError(
             "Le paiement est momentanément indisponible. Aucune somme n'a été débitée ; "
@@ -179,8 +171,9 @@ def _create_order_and_hold(
 ) -> tuple[Order, list[OrderItem]]:
     """Transaction 1 (SPEC §7): the client's count, the products locked and re-checked,
     the order and its items created, the pieces held."""
-    if client is not None:
-        limits.check_open_checkouts(client)  # takes the client's lock, before the products'
+    if client is not None and limits.limited():
+        lock_client(client.hash)  # waits for this client's other checkouts; before the products
+        limits.check_open_checkouts(client)
     products = stock.lock_products(product_ids)
     if refusal := _refusal(products, product_ids):
         raise refusal

@@ -2,20 +2,20 @@
 whatever the order of events (SPEC §7, §8); a delayed method first makes it `processing`."""
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from payments import notifications
+from payments.exceptions import UnknownOrder
 from payments.models import Order, OrderItem
-from payments.services.locking import after_commit, db_now_plus, lock_order
+from payments.services.locking import after_commit, db_now_plus, lock_order, lock_paid_order
 from payments.services.refunds import refund_in_transaction
 from payments.services.release import release_leftover_holds
 from payments.services.stripe_calls import expire_session_now, refund_now
+from payments.stripe_shapes import Payment
 from products import stock
 from products.models import Product
 
@@ -25,93 +25,7 @@ logger = logging.getLogger(__name__)
 DELAYED_PAYMENT_HOLD = timedelta(days=14)
 
 
-class UnknownOrder(Exception):
-    """A Stripe object that names no order of this shop."""
-
-
-@dataclass(frozen=True)
-class Payment:
-    """What Stripe says was paid, from a Checkout Session or a PaymentIntent."""
-
-    reference: str
-    session_id: str
-    payment_intent: str
-    amount: int
-    currency: str
-    email: str = ""
-    shipping: dict[str, Any] | None = None
-
-    @classmethod
-    def from_session(cls, session: dict[str, Any]) -> "Payment":
-        details = session.get("customer_details") or {}
-        collected = session.get("collected_information") or {}
-        return cls(
-            reference=order_reference_of(session),
-            session_id=session.get("id") or "",
-            payment_intent=_id_of(session.get("payment_intent")),
-            amount=int(session.get("amount_total") or 0),
-            currency=(session.get("currency") or "").lower(),
-            email=details.get("email") or session.get("customer_email") or "",
-            shipping=shipping_address_of(
-                collected.get("shipping_details") or session.get("shipping_details"),
-                phone=details.get("phone"),
-            ),
-        )
-
-    @classmethod
-    def from_payment_intent(cls, intent: dict[str, Any]) -> "Payment":
-        return cls(
-            reference=order_reference_of(intent),
-            session_id="",
-            payment_intent=intent.get("id") or "",
-            amount=int(intent.get("amount_received") or intent.get("amount") or 0),
-            currency=(intent.get("currency") or "").lower(),
-            email=intent.get("receipt_email") or "",
-            shipping=shipping_address_of(
-                intent.get("shipping"), phone=(intent.get("shipping") or {}).get("phone")
-            ),
-        )
-
-
-def shipping_address_of(details: Any, *, phone: Any = None) -> dict[str, Any] | None:
-    """The order's `shipping_address` (SPEC §5) from Stripe's shipping details (a name and
-    an address) and the phone Checkout collected; None when Stripe gives no address."""
-    if not isinstance(details, dict) or not isinstance(details.get("address"), dict):
-        return None
-    address = details["address"]
-    return {
-        "name": details.get("name") or "",
-        "address": {
-            key: address.get(key) or ""
-            for key in ("line1", "line2", "postal_code", "city", "state", "country")
-        },
-        "phone": phone if isinstance(phone, str) else "",
-    }
-
-
-def order_reference_of(stripe_object: dict[str, Any]) -> str:
-    metadata = stripe_object.get("metadata") or {}
-    return str(metadata.get("order_id") or stripe_object.get("client_reference_id") or "")
-
-
-def _id_of(value: Any) -> str:
-    if isinstance(value, dict):
-        return value.get("id") or ""
-    return value or ""
-
-
-def find_order(*, reference: str = "", session_id: str = "") -> Order:
-    order = None
-    if reference:
-        order = Order.objects.filter(reference=reference).first()
-    if order is None and session_id:
-        order = Order.objects.filter(stripe_session_id=session_id).first()
-    if order is None:
-        raise UnknownOrder(reference or session_id or "no order reference")
-    return order
-
-
-def mark_order_paid(payment: Payment) -> tuple[Order, str]:
+def mark_order_paid(*, payment: Payment) -> tuple[Order, str]:
     """Record a payment: sell the order's pieces, once, whatever the event and its order.
 
     A payment beats an unpaid hold: pieces held by another open order are taken from
@@ -134,42 +48,6 @@ def mark_order_paid(payment: Payment) -> tuple[Order, str]:
     return order, outcome
 
 
-def lock_paid_order(
-    *, reference: str, session_id: str
-) -> tuple[Order, list[Product], dict[int, Order]] | None:
-    """Inside a transaction: the order a payment names (by reference, else by session id),
-    locked as `lock_order(..., with_holders=True)` locks it, or None when there is none.
-
-    By reference, two statements: the order's pieces found and locked through their items,
-    then the order and the pieces' holders. The lock order is the same (products by id,
-    then orders by id); the items of an order never change once it exists."""
-    if reference:
-        products = stock.lock_products_of_order(reference)
-        holder_ids = sorted({p.held_by_id for p in products if p.held_by_id is not None})
-        orders = {o.pk: o for o in _lock_orders(reference, holder_ids)}
-        order = next((o for o in orders.values() if o.reference == reference), None)
-        if order is not None:
-            return order, products, orders
-    try:
-        order = find_order(session_id=session_id)
-    except UnknownOrder:
-        return None
-    return lock_order(order.pk, with_holders=True)
-
-
-def _lock_orders(reference: str, order_ids: list[int]) -> list[Order]:
-    """Lock the order with this reference and these orders, in ascending id order (a raw
-    statement: no query compilation on the webhook's hot path)."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    ids = "".join(" OR id = %s" for _ in order_ids)
-    return list(
-        Order.objects.raw(
-            f"SELECT * FROM {Order._meta.db_table} WHERE reference = %s{ids} ORDER BY id{lock}",
-            [reference, *order_ids],
-        )
-    )
-
-
 def _apply_payment(
     order: Order, products: list[Product], orders: dict[int, Order], payment: Payment
 ) -> str:
@@ -178,9 +56,9 @@ def _apply_payment(
         return f"already {order.status}"
     _record_payment(order, payment)
     if (payment.amount, payment.currency) != (order.total_cents, order.currency):
-        return refund_in_transaction(order, products, Order.RefundReason.AMOUNT_MISMATCH)
+        return refund_in_transaction(order, products, reason=Order.RefundReason.AMOUNT_MISMATCH)
     if any(not p.in_stock for p in products):
-        return refund_in_transaction(order, products, Order.RefundReason.CONFLICT)
+        return refund_in_transaction(order, products, reason=Order.RefundReason.CONFLICT)
     return _sell(order, products, orders)
 
 

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from functools import partial
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from payments import notifications
 from payments.models import Order, OrderItem
+from payments.selectors import sold_to_paid_order
 from payments.services.locking import after_commit, lock_order
 from payments.services.stripe_calls import refund_now
 from products import stock
@@ -18,7 +20,9 @@ from products.models import Product
 logger = logging.getLogger(__name__)
 
 
-def refund_in_transaction(order: Order, products: list[Product], reason: str) -> str:
+def refund_in_transaction(order: Order, products: list[Product], *, reason: str) -> str:
+    """Inside the transaction that locked them: refund a payment the shop cannot honour (a
+    piece already sold, a wrong amount) and release the order's holds."""
     stock.release_holds(products, order_id=order.pk)
     order.status = Order.Status.REFUNDED
     order.refund_reason = reason
@@ -48,21 +52,27 @@ def refund_paid_order(*, order_id: int, put_back_on_sale: bool) -> str:
     return "refunded (admin)"
 
 
-def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
-    """The ids, among these, of pieces that belong to a paid order.
-
-    A piece whose order was refunded without being put back on sale keeps its item's
-    `sold` flag until the owner puts it back; it no longer belongs to anyone.
-    """
-    return set(
-        OrderItem.objects.filter(
-            product_id__in=list(product_ids), sold=True, order__status=Order.Status.PAID
-        ).values_list("product_id", flat=True)
-    )
+def refund_paid_orders(
+    *, orders: QuerySet[Order], put_back_on_sale: bool
+) -> tuple[list[str], list[str], list[str]]:
+    """Owner action on several orders: refund each paid one (`refund_paid_order`), each in
+    its own transaction. Returns the references refunded, those left alone (not paid), and
+    those refunded whose refund Stripe has not taken yet (flagged: reconcile retries it)."""
+    refunded, skipped, pending = [], [], []
+    for order_id, reference in orders.values_list("pk", "reference"):
+        outcome = refund_paid_order(order_id=order_id, put_back_on_sale=put_back_on_sale)
+        if not outcome.startswith("refunded"):
+            skipped.append(reference)
+            continue
+        refunded.append(reference)
+        # The refund reaches Stripe after the commit; a refused call leaves the flag up.
+        if Order.objects.filter(pk=order_id, refund_pending=True).exists():
+            pending.append(reference)
+    return refunded, skipped, pending
 
 
 @transaction.atomic
-def put_back_on_sale(product_ids: Iterable[int]) -> tuple[list[Product], list[Product]]:
+def put_back_on_sale(*, product_ids: Iterable[int]) -> tuple[list[Product], list[Product]]:
     """Owner action: put sold pieces back on sale, except those a paid order owns.
 
     The items of refunded orders let go of the pieces put back, so that they can sell

@@ -44,7 +44,7 @@ def cancel_order(*, order_id: int) -> Order:
     return order
 
 
-def release_leftover_holds(order_id: int) -> None:
+def release_leftover_holds(*, order_id: int) -> None:
     """Release whatever pieces a closed (no longer open) order still holds."""
     with transaction.atomic():
         order, products, _ = lock_order(order_id)

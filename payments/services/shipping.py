@@ -1,45 +1,17 @@
-"""Shipping: what sending an order costs (decided at Commander, SPEC §4 and §7), and the
-shipment of a paid order, which the buyer hears about once."""
+"""The shipment of a paid order, which the buyer hears about once. What shipping costs is
+payments/pricing.py."""
 
 import logging
-from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from payments import notifications
+from payments.exceptions import ShipmentRefused
 from payments.models import Order
 from payments.services.locking import after_commit, lock_order_alone
 
 logger = logging.getLogger(__name__)
-
-ZERO = Decimal("0.00")
-FREE_SHIPPING_LABEL = "Livraison offerte"
-SHIPPING_LABEL = "Livraison"
-
-
-class ShipmentRefused(Exception):
-    """The shipment cannot be recorded as asked; `message` is for the owner, in French."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def shipping_cost_for(items_total: Decimal) -> Decimal:
-    """`SHIPPING_FLAT_EUR`, or nothing when the pieces reach `SHIPPING_FREE_ABOVE_EUR`
-    (0 disables that threshold; a flat rate of 0 makes shipping always free)."""
-    flat = settings.SHIPPING_FLAT_EUR
-    free_above = settings.SHIPPING_FREE_ABOVE_EUR
-    if flat <= 0 or (free_above > 0 and items_total >= free_above):
-        return ZERO
-    return flat
-
-
-def shipping_label(cost: Decimal) -> str:
-    """The shipping option's name, as Checkout and the shop's pages show it."""
-    return SHIPPING_LABEL if cost > 0 else FREE_SHIPPING_LABEL
 
 
 def ship_order(

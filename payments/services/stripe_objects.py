@@ -1,30 +1,28 @@
 """What a Stripe object says, applied through the same services whoever brings it: the
-webhook, the thank-you page (to show the result sooner) and `reconcile`."""
+webhook, the thank-you page (to show the result sooner) and `reconcile`.
+
+The `apply_*` handlers and `expire_lost_session` take the Stripe object as their one
+argument: they are the targets of the webhook's dispatch table and of reconcile's."""
 
 from typing import Any
 
 from django.db import transaction
 
 from payments import stripe_client
+from payments.exceptions import StripeUnavailable
 from payments.models import Order
-from payments.services.locking import after_commit
-from payments.services.payment import (
-    Payment,
-    find_order,
-    mark_order_paid,
-    mark_order_processing,
-    order_reference_of,
-)
+from payments.selectors import find_order
+from payments.services.locking import after_commit, lock_order_alone
+from payments.services.payment import mark_order_paid, mark_order_processing
 from payments.services.release import release_order
 from payments.services.stripe_calls import expire_session_now
+from payments.stripe_shapes import Payment, order_reference_of, pays_its_order
 
 
 def apply_checkout_session(session: dict[str, Any]) -> tuple[Order, str]:
     """Apply what a Checkout Session says: paid, completed unpaid, or expired."""
-    if session.get("payment_status") in ("paid", "no_payment_required") and session.get(
-        "status"
-    ) in ("complete", None):
-        return mark_order_paid(Payment.from_session(session))
+    if pays_its_order(session):
+        return mark_order_paid(payment=Payment.from_session(session))
     order = find_order(reference=order_reference_of(session), session_id=session.get("id") or "")
     if session.get("status") == "expired":
         return order, release_order(order_id=order.pk, status=Order.Status.EXPIRED)
@@ -39,7 +37,7 @@ def apply_async_payment_failed(session: dict[str, Any]) -> tuple[Order, str]:
 
 
 def apply_payment_intent_succeeded(intent: dict[str, Any]) -> tuple[Order, str]:
-    return mark_order_paid(Payment.from_payment_intent(intent))
+    return mark_order_paid(payment=Payment.from_payment_intent(intent))
 
 
 def expire_lost_session(session: dict[str, Any]) -> tuple[Order, str]:
@@ -49,7 +47,7 @@ def expire_lost_session(session: dict[str, Any]) -> tuple[Order, str]:
     the order no longer holds."""
     order = find_order(reference=order_reference_of(session), session_id=session.get("id") or "")
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = lock_order_alone(order.pk)
         if order.status == Order.Status.PENDING or order.stripe_session_id:
             return order, f"unchanged ({order.status})"
         order.stripe_session_id = session["id"]
@@ -59,14 +57,14 @@ def expire_lost_session(session: dict[str, Any]) -> tuple[Order, str]:
     return order, "lost session expired"
 
 
-def sync_checkout_session(order: Order) -> Order:
+def sync_checkout_session(*, order: Order) -> Order:
     """Ask Stripe for the order's session and apply it (thank-you page: show the result
     sooner than the webhook). Stripe being down only means the page says "en cours"."""
     if order.status not in Order.OPEN_STATUSES or not order.stripe_session_id:
         return order
     try:
         session = stripe_client.retrieve_checkout_session(order.stripe_session_id)
-    except stripe_client.StripeUnavailable:
+    except StripeUnavailable:
         return order
     if session.get("status") == "complete":
         order, _ = apply_checkout_session(session)

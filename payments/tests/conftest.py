@@ -1,20 +1,19 @@
 """Fixtures for the payment tests: orders with their holds, Stripe objects, signed events."""
 
 import itertools
-import json
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import stripe
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from payments.models import Order, OrderItem
+from payments.offline import testing
+from payments.offline.testing import paid_session
 from products.models import Product
 
 _numbers = itertools.count(1)
@@ -74,31 +73,7 @@ def make_order(db) -> Callable[..., Order]:
 def stripe_session() -> Callable[..., dict[str, Any]]:
     """A Checkout Session for an order, as Stripe sends it: paid and complete unless told
     otherwise (`stripe_session(order, payment_status="unpaid")`)."""
-
-    def build(order: Order, **overrides: Any) -> dict[str, Any]:
-        session = {
-            "id": order.stripe_session_id or f"cs_test_{next(_numbers):06d}",
-            "object": "checkout.session",
-            "mode": "payment",
-            "status": "complete",
-            "payment_status": "paid",
-            "amount_total": order.total_cents,
-            "currency": order.currency,
-            "client_reference_id": order.reference,
-            "metadata": {"order_id": order.reference},
-            "payment_intent": f"pi_{order.reference}",
-            "customer_details": {"email": "cliente@example.com", "name": "Camille Martin"},
-            "collected_information": {
-                "shipping_details": {
-                    "name": "Camille Martin",
-                    "address": {"line1": "3 rue des Lilas", "city": "Lyon", "country": "FR"},
-                }
-            },
-        }
-        session.update(overrides)
-        return session
-
-    return build
+    return paid_session
 
 
 @pytest.fixture
@@ -135,22 +110,13 @@ def signed_event(settings) -> Callable[..., tuple[bytes, str]]:
         timestamp: int | None = None,
         secret: str | None = None,
     ) -> tuple[bytes, str]:
-        payload = json.dumps(
-            {
-                "id": event_id or f"evt_test_{next(_numbers):06d}",
-                "object": "event",
-                "api_version": stripe.api_version,
-                "created": int(time.time()),
-                "data": {"object": obj},
-                "livemode": False,
-                "pending_webhooks": 1,
-                "type": event_type,
-            }
+        return testing.signed_event(
+            event_type,
+            obj,
+            secret=secret or settings.STRIPE_WEBHOOK_SECRET,
+            event_id=event_id,
+            timestamp=timestamp,
         )
-        header = stripe.WebhookSignature.generate_signature_header(
-            payload, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp
-        )
-        return payload.encode("utf-8"), header
 
     return sign
 

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import services, stripe_client
+from payments import exceptions, services, stripe_client
 from payments.models import Order, OrderItem
 from payments.services import checkout
 from products.models import Product, StockStatus
@@ -443,7 +443,7 @@ def test_a_new_cart_while_the_first_session_is_being_created_expires_that_sessio
 
     monkeypatch.setattr(stripe_client, "create_checkout_session", create_while_the_cart_changes)
 
-    with pytest.raises(services.CheckoutError):
+    with pytest.raises(exceptions.CheckoutError):
         services.start_checkout(product_ids=[first_piece.pk], shopper_id="s")
 
     first, second = Order.objects.order_by("pk")
@@ -511,7 +511,7 @@ def test_several_unavailable_pieces_are_named_in_one_french_sentence(make_produc
     """The message agrees in number with the pieces it names."""
     vase, lampe, miroir = (make_product(name=n) for n in ("Vase", "Lampe", "Miroir"))
     Product.objects.filter(pk__in=[vase.pk, lampe.pk]).update(in_stock=False)
-    with pytest.raises(services.CheckoutError) as refused:
+    with pytest.raises(exceptions.CheckoutError) as refused:
         services.start_checkout(product_ids=[vase.pk, lampe.pk, miroir.pk], shopper_id="s")
     assert refused.value.message == (
         "Désolé : « Vase », « Lampe » viennent d'être vendues. "

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cart.cart import Cart
-from payments import limits, services, stripe_client
+from payments import exceptions, limits, services, stripe_client
 from payments.models import Order
 from payments.services import checkout
 from products.models import Product, StockStatus
@@ -204,7 +204,7 @@ def test_the_count_waits_for_another_connections_checkout_of_the_same_client(
         try:
             checkout._create_order_and_hold(product_ids=[third.pk], shopper_id="c", client=client)
             outcome["second"] = "created"
-        except limits.CheckoutLimitReached as refusal:
+        except exceptions.CheckoutLimitReached as refusal:
             outcome["second"] = refusal
             outcome["refused_at"] = time.monotonic()
         finally:
@@ -224,7 +224,7 @@ def test_the_count_waits_for_another_connections_checkout_of_the_same_client(
     waiter.join(timeout=30)
 
     refusal = outcome["second"]
-    assert isinstance(refusal, limits.CheckoutLimitReached)
+    assert isinstance(refusal, exceptions.CheckoutLimitReached)
     assert (refusal.open_checkouts, refusal.limit) == (2, 2)
     assert outcome["refused_at"] >= outcome["committing_at"]
     assert status_of(third) == StockStatus.AVAILABLE

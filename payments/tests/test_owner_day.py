@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments import selectors
+from payments.exceptions import ShipmentRefused
 from payments.models import Order
-from payments.services.shipping import ShipmentRefused, ship_order, update_tracking
+from payments.services.shipping import ship_order, update_tracking
 from products.models import Product
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
 
-from payments import services, stripe_client
+from payments import exceptions, services, stripe_client
 from payments.models import Order
 from payments.offline.models import CheckoutSession, Event, Refund
 from payments.offline.testing import submit_hosted_page
@@ -345,7 +345,7 @@ def test_a_retry_still_failing_makes_the_run_fail(stripe_server, stripe_down, mo
     stripe_down.on()
 
     def refuse(*args, **kwargs):
-        raise stripe_client.StripeUnavailable("create refund: connection reset")
+        raise exceptions.StripeUnavailable("create refund: connection reset")
 
     monkeypatch.setattr(stripe_client, "refund_payment", refuse)
     out = io.StringIO()
@@ -425,11 +425,11 @@ def test_a_session_whose_creation_answer_was_lost_is_expired(stripe_server, monk
 
     def answer_lost(params, *, idempotency_key):
         created.append(create(params, idempotency_key=idempotency_key))
-        raise stripe_client.StripeUnavailable("create checkout session: read timed out")
+        raise exceptions.StripeUnavailable("create checkout session: read timed out")
 
     with monkeypatch.context() as lost:
         lost.setattr(stripe_client, "create_checkout_session", answer_lost)
-        with pytest.raises(services.CheckoutError):
+        with pytest.raises(exceptions.CheckoutError):
             _checkout(piece)
     order = Order.objects.get()
     assert order.status == Order.Status.FAILED

@@ -50,7 +50,7 @@ def test_a_piece_of_a_paid_order_is_not_put_back_on_sale(make_product, make_orde
     order = make_order(products=[piece], status=Order.Status.PAID, hold=False)
     order.items.update(sold=True)
 
-    done, refused = services.put_back_on_sale([piece.pk])
+    done, refused = services.put_back_on_sale(product_ids=[piece.pk])
 
     assert (done, refused) == ([], [piece])
     piece.refresh_from_db()
@@ -64,7 +64,7 @@ def test_a_piece_of_a_refunded_order_goes_back_on_sale_and_can_sell_again(make_p
     first = make_order(products=[piece], status=Order.Status.REFUNDED, hold=False)
     first.items.update(sold=True)
 
-    done, refused = services.put_back_on_sale([piece.pk])
+    done, refused = services.put_back_on_sale(product_ids=[piece.pk])
 
     assert (done, refused) == ([piece], [])
     piece.refresh_from_db()

@@ -14,7 +14,7 @@ from payments import stripe_client
 from payments.models import Order
 from payments.offline.forms import DEFAULT_ADDRESS, DEFAULT_NAME, DEFAULT_PHONE
 from payments.offline.testing import submit_hosted_page
-from payments.services.shipping import shipping_cost_for
+from payments.pricing import shipping_cost_for
 
 NBSP = "\N{NO-BREAK SPACE}"
 

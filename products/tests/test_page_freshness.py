@@ -14,6 +14,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db.models import DateTimeField, ExpressionWrapper
 from django.db.models.functions import Now
@@ -37,8 +38,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def kept() -> set[bytes]:
     """The keys of the pages in the cache (Redis)."""
-    redis = page_cache.cache._cache.get_client(None)
-    return set(redis.keys(page_cache.cache.make_key(f"{page_cache.KEY_PREFIX}:*")))
+    redis = cache._cache.get_client(None)
+    return set(redis.keys(cache.make_key(f"{page_cache.KEY_PREFIX}:*")))
 
 
 def cached() -> bool:

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from payments import stripe_client
+from payments.exceptions import StripeUnavailable
 from payments.reconcile import ReconcileReport, reconcile
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             raise CommandError("--since must be a positive number of hours.")
         try:
             report = reconcile(since=timedelta(hours=since))
-        except stripe_client.StripeUnavailable as error:
+        except StripeUnavailable as error:
             raise CommandError(
                 f"Stripe could not be reached, nothing was reconciled: {error}"
             ) from error

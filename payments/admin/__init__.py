@@ -1,0 +1,18 @@
+"""The owner's view of payments, declarative on purpose (STYLE §10):
+
+- `orders`: the orders, their lines and their actions;
+- `events`: the Stripe event log, and its reprocess action;
+- `filters`: the orders' list filters (to ship, Stripe calls pending, conflicts);
+- `views`: the owner's own pages (the shipment form, the packing slip, the dashboard);
+- `common`: what orders and events share (read-only rows, links to Stripe's dashboard).
+
+Every action and page calls a service (payments.services, payments.webhooks) or a selector
+(payments.selectors); the admin itself changes no row. Orders and events are read-only: a
+save from the change form would write the whole row back and could undo what a webhook
+committed in the meantime.
+"""
+
+from payments.admin.events import StripeEventAdmin
+from payments.admin.orders import OrderAdmin, OrderItemInline
+
+__all__ = ["OrderAdmin", "OrderItemInline", "StripeEventAdmin"]

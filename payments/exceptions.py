@@ -1,0 +1,71 @@
+"""The errors of payments, in one place: raised by its services, its webhook and its Stripe
+boundary (payments/stripe_client.py), turned into French messages or HTTP answers by the
+views, the admin and the commands."""
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+if TYPE_CHECKING:
+    from products.models import Product
+
+
+# --- Commander ------------------------------------------------------------------------------
+
+
+class CheckoutError(Exception):
+    """Checkout cannot start; `message` is for the shopper, in French."""
+
+    def __init__(self, message: str, *, unavailable: Iterable["Product"] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.unavailable = list(unavailable)
+
+
+class CheckoutLimitReached(Exception):
+    """The client address already has its share of open checkouts (answered 429)."""
+
+    def __init__(self, *, open_checkouts: int, limit: int) -> None:
+        super().__init__(f"{open_checkouts} open checkouts, limit {limit}")
+        self.open_checkouts = open_checkouts
+        self.limit = limit
+
+    @property
+    def hold_minutes(self) -> int:
+        """How long an open checkout keeps its pieces, for the shopper's page."""
+        return settings.CHECKOUT_HOLD_MINUTES
+
+
+# --- Orders ---------------------------------------------------------------------------------
+
+
+class UnknownOrder(Exception):
+    """A Stripe object that names no order of this shop."""
+
+
+class ShipmentRefused(Exception):
+    """The shipment cannot be recorded as asked; `message` is for the owner, in French."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- Stripe ---------------------------------------------------------------------------------
+
+
+class StripeUnavailable(Exception):
+    """Stripe could not be reached or refused the call; nothing is known to have happened."""
+
+
+class StripeRejected(StripeUnavailable):
+    """Stripe answered and refused the request (a 4xx): sending it again will not help."""
+
+
+class InvalidSignature(Exception):
+    """A webhook body whose `Stripe-Signature` does not verify."""
+
+
+class WebhookRejected(Exception):
+    """A body or header that is not a verified Stripe event; the message says why."""
