@@ -10,6 +10,7 @@ from decimal import Decimal
 from xml.etree import ElementTree
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from products import feed, stock_version
@@ -146,4 +147,4 @@ def test_a_kept_feed_runs_no_query(client, pieces, django_assert_num_queries):
     fetch(client)
     with django_assert_num_queries(0):
         assert fetch(client).status_code == 200
-    assert feed.cache.get(feed.CACHE_KEY) is not None
+    assert cache.get(feed.CACHE_KEY) is not None
