@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEV_ENV := DEBUG=true
+# `make run PORT=8001` serves on another port; the shop's own URL, and with it the simulated
+# Stripe's (STRIPE_API_BASE) and its return links, follow, unless APP_URL is given.
+PORT ?= 8000
+APP_URL ?= http://127.0.0.1:$(PORT)
+DEV_ENV = DEBUG=true APP_URL=$(APP_URL)
 
 .PHONY: run test lint format migrate demo superuser reconcile bench clean
 
@@ -18,11 +22,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-## run: set up and serve the shop on http://127.0.0.1:8000 (SQLite, offline Stripe, demo pieces)
+## run: set up and serve the shop on http://127.0.0.1:8000 (SQLite, offline Stripe, demo pieces);
+##      PORT=8001 for another port
 run: $(VENV)/.runtime
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_demo --if-empty
-	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: set up and run the whole suite (PostgreSQL tests need DATABASE_URL=postgres://...)
 test: $(VENV)/.dev

@@ -9,6 +9,7 @@ from cart.cart import Cart
 from cart.selectors import cart_summary
 from products.models import Product, StockStatus
 from shop.ratelimits import cart_rate_limit
+from shop.words import guillemets
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
@@ -35,10 +36,11 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
 def cart_add(request: HttpRequest, product_id: int) -> HttpResponse:
     product = get_object_or_404(Product.objects.with_status(), pk=product_id)
     if product.status == StockStatus.SOLD:
-        messages.error(request, f"« {product.name} » est déjà vendue.")
+        messages.error(request, f"La pièce {guillemets(product.name)} est déjà vendue.")
         return _back(request)
     Cart(request.session).add(product.pk)
-    messages.success(request, f"« {product.name} » a été ajoutée à votre panier.")
+    # A piece's name has no grammatical gender the shop knows: nothing here agrees with it.
+    messages.success(request, f"Ajouté au panier : {guillemets(product.name)}.")
     if product.status == StockStatus.RESERVED:
         messages.warning(
             request,

@@ -2,17 +2,22 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.flatpages.admin import FlatPageAdmin
+from django.contrib.admin.utils import unquote
 from django.contrib.flatpages.models import FlatPage
 from django.contrib.sites.models import Site
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+from import_export.forms import ExportForm
 
-from products import stock
+from products import imports, pages, stock
+from products.legal import LEGAL_URLS
 from products.models import Category, Product, ProductImage, StockStatus, default_condition
 from products.templatetags.money import euros
+from shop.euros import EurosField
+from shop.words import guillemets
 
 
 class ProductAdminForm(forms.ModelForm):
@@ -28,6 +33,15 @@ class ProductAdminForm(forms.ModelForm):
             "image",
             "in_stock",
         ]
+        # « 320,50 » or « 320.50 », shown back as « 320,50 € »; never a number input, which
+        # drops a French comma (shop/euros.py).
+        field_classes = {"price": EurosField}
+        # The address of the piece's page, as the spreadsheets of pieces call it too.
+        labels = {"slug": "Adresse web"}
+        help_texts = {
+            "price": "En euros : 320,50 ou 320.50.",
+            "slug": "Tirée du nom : la page de la pièce est /produits/ suivi de cette adresse.",
+        }
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -103,8 +117,12 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(OnThisShop, admin.ModelAdmin):
+class ProductAdmin(OnThisShop, ImportExportMixin, admin.ModelAdmin):
     form = ProductAdminForm
+    # « Importer » / « Exporter » on the list: a spreadsheet of pieces (products/imports.py).
+    resource_classes = [imports.ProductResource]
+    formats = imports.FORMATS
+    export_form_class = ExportForm
     inlines = [ProductImageInline]
     list_display = [
         "thumbnail",
@@ -155,11 +173,39 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
                 elif stock.piece_owners().put_back_on_sale(product_ids=[obj.pk])[1]:
                     self.message_user(
                         request,
-                        f"« {obj.name} » vient d'être vendue à une commande payée : "
-                        "elle reste vendue.",
+                        f"La pièce {guillemets(obj.name)} vient d'être vendue à une "
+                        "commande payée : elle reste vendue.",
                         messages.ERROR,
                     )
             obj.save(update_fields=[*fields, "updated_at"])
+
+    def process_result(self, result, request: HttpRequest):
+        """After a confirmed import has committed: its photos, within the request's budget."""
+        outcome = imports.add_photos(getattr(result, "pending_photos", []))
+        response = super().process_result(result, request)
+        if outcome.added:
+            self.message_user(
+                request, f"{len(outcome.added)} photo(s) ajoutée(s).", messages.SUCCESS
+            )
+        for name, reason in outcome.failed[:10]:
+            self.message_user(
+                request, f"Photo non ajoutée pour {guillemets(name)} : {reason}", messages.WARNING
+            )
+        if len(outcome.failed) > 10:
+            self.message_user(
+                request,
+                f"… et {len(outcome.failed) - 10} autre(s) photo(s) non ajoutée(s).",
+                messages.WARNING,
+            )
+        if outcome.left:
+            self.message_user(
+                request,
+                f"{len(outcome.left)} photo(s) restent à ajouter : importez à nouveau le même "
+                "fichier pour les ajouter (les pièces sont mises à jour, jamais dupliquées, et "
+                "les photos déjà là ne sont pas téléchargées à nouveau).",
+                messages.WARNING,
+            )
+        return response
 
     @admin.display(description="photo")
     def thumbnail(self, obj: Product) -> str:
@@ -172,9 +218,11 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
 
     @admin.display(description="aperçu")
     def preview(self, obj: Product) -> str:
+        # The shop's own rendition, not the upload: what shoppers see (turned upright), and
+        # shown by every browser (an iPhone's HEIC original is not).
         if not obj.image:
             return "—"
-        return format_html('<img src="{}" alt="" class="admin-preview">', obj.image.url)
+        return format_html('<img src="{}" alt="" class="admin-preview">', obj.photo_medium.url)
 
     @admin.display(description="prix", ordering="price")
     def price_display(self, obj: Product) -> str:
@@ -207,23 +255,131 @@ class ProductAdmin(OnThisShop, admin.ModelAdmin):
         self.message_user(request, f"{count} pièce(s) retirée(s) de la vente.", messages.SUCCESS)
 
 
-# The legal pages (django.contrib.flatpages): Django's own admin, with the same link. The shop
+# The owner's pages (django.contrib.flatpages, products/pages.py), at /pages/<slug>/. The shop
 # is one site: the owner never picks one, and the sites framework stays out of the admin.
 admin.site.unregister(FlatPage)
 admin.site.unregister(Site)
 
+MARKUP_HELP = (
+    "Du texte simple : une ligne vide entre deux paragraphes ; « ## » en début de ligne pour "
+    "un intertitre ; « - » en début de ligne pour une liste ; **mots en gras** ; "
+    "[texte du lien](/pages/cgv/) pour un lien. Remplacez chaque passage entre crochets, "
+    "comme [SIRET], par votre information."
+)
+
+
+class PageForm(forms.ModelForm):
+    """Title, address and text. The address is derived from the title as the owner types it
+    (admin's prepopulate script) and shown in full; a legal page's cannot change."""
+
+    slug = forms.SlugField(
+        label="Adresse",
+        max_length=90,
+        help_text="Tirée du titre : la page « À propos » sera en ligne à l'adresse "
+        "/pages/a-propos/ (lettres, chiffres et tirets). La changer plus tard casse les liens "
+        "déjà donnés.",
+    )
+
+    class Meta:
+        model = FlatPage
+        fields = ["title", "slug", "content"]
+        labels = {"title": "Titre", "content": "Texte"}
+        help_texts = {"content": MARKUP_HELP}
+        widgets = {"content": forms.Textarea(attrs={"rows": 28, "class": "page-text"})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["slug"].initial = pages.slug_of(self.instance)
+        if self.instance.pk and pages.is_legal(self.instance):
+            self.fields["slug"].disabled = True
+            self.fields["slug"].help_text = (
+                "Adresse fixe : le pied de page de la boutique et la case des conditions "
+                "générales de vente renvoient à cette page."
+            )
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"]
+        url = pages.url_for(slug)
+        others = FlatPage.objects.filter(url=url).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(
+                f"Une autre page est déjà à l'adresse {url} : choisissez une autre adresse."
+            )
+        if url in LEGAL_URLS and url != self.instance.url:
+            raise forms.ValidationError("Cette adresse est réservée à une page légale.")
+        return slug
+
+    def save(self, commit: bool = True) -> FlatPage:
+        self.instance.url = pages.url_for(self.cleaned_data["slug"])
+        return super().save(commit)
+
 
 @admin.register(FlatPage)
-class LegalPageAdmin(OnThisShop, FlatPageAdmin):
-    fieldsets = [
-        (None, {"fields": ["url", "title", "content"]}),
-        (
-            "Options avancées",
-            {"classes": ["collapse"], "fields": ["registration_required", "template_name"]},
-        ),
-    ]
-    list_filter = ["registration_required"]
+class PageAdmin(OnThisShop, admin.ModelAdmin):
+    form = PageForm
+    fields = ["title", "slug", "content"]
+    list_display = ["title", "address", "kind", "to_complete"]
+    search_fields = ["title", "content"]
+    ordering = ["url"]
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj=None) -> dict:
+        # Only while adding: a page's address does not follow later changes of its title.
+        return {"slug": ["title"]} if obj is None else {}
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and pages.is_legal(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    @admin.display(description="adresse", ordering="url")
+    def address(self, obj: FlatPage) -> str:
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.url)
+
+    @admin.display(description="type")
+    def kind(self, obj: FlatPage) -> str:
+        return "Page légale, adresse fixe" if pages.is_legal(obj) else "Page"
+
+    @admin.display(description="à compléter")
+    def to_complete(self, obj: FlatPage) -> str:
+        count = len(pages.placeholders_in(obj.content))
+        return f"{count} passage{'s' if count > 1 else ''} entre crochets" if count else "—"
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url="", extra_context=None):
+        if request.method == "GET":
+            page = self.get_object(request, unquote(object_id))
+            if page is not None:
+                self._warn_about_placeholders(request, page)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request: HttpRequest, obj: FlatPage, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            self.message_user(
+                request,
+                format_html(
+                    '« {} » est en ligne à l\'adresse <a href="{}">{}</a>.',
+                    obj.title,
+                    obj.get_absolute_url(),
+                    obj.url,
+                ),
+                messages.SUCCESS,
+            )
+        self._warn_about_placeholders(request, obj)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         form.instance.sites.add(Site.objects.get_current())
+
+    def _warn_about_placeholders(self, request: HttpRequest, page: FlatPage) -> None:
+        found = pages.placeholders_in(page.content)
+        if not found:
+            return
+        shown = ", ".join(found[:6]) + (" …" if len(found) > 6 else ".")
+        self.message_user(
+            request,
+            f"« {page.title} » est en ligne mais contient encore {len(found)} passage"
+            f"{'s' if len(found) > 1 else ''} entre crochets à remplacer par vos "
+            f"informations : {shown}",
+            messages.WARNING,
+        )

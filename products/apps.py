@@ -22,9 +22,17 @@ class ProductsConfig(AppConfig):
     verbose_name = "Catalogue"
 
     def ready(self) -> None:
-        connection_created.connect(_register_sqlite_functions, dispatch_uid="boutique_fold")
-        from products.models import pieces_written
+        from django.contrib.flatpages.models import FlatPage
 
+        from products.models import pieces_written
+        from products.pages import page_changed
+        from products.photos import register_formats
+
+        register_formats()
+        connection_created.connect(_register_sqlite_functions, dispatch_uid="boutique_fold")
+        # The owner's pages: the footer of every page lists them.
+        post_save.connect(page_changed, sender=FlatPage, dispatch_uid="pages-save")
+        post_delete.connect(page_changed, sender=FlatPage, dispatch_uid="pages-delete")
         # A piece saved (name, price, photo, stock), deleted, or written in bulk (querysets'
         # update and bulk_create) changes the stock version (products/stock_version.py). So
         # do a piece's other photos and the categories: cached pages show them

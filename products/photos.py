@@ -5,6 +5,7 @@ or checked while a page renders (see docs/decisions/0004-photos-and-search.md).
 """
 
 from imagekit.models import ImageSpecField
+from PIL import Image, ImageOps
 from pilkit.processors import ResizeToFill, ResizeToFit
 
 CARD_SIZES = (320, 640)  # square, cropped: catalogue cards, cart, gallery thumbnails
@@ -12,6 +13,24 @@ PHOTO_SIZES = (640, 1200)  # square, the whole photo on a neutral mat: the produ
 PHOTO_MAT = (239, 233, 223)  # the placeholder's colour in shop.css
 RENDITION_FORMAT = "WEBP"
 RENDITION_OPTIONS = {"quality": 82}
+
+
+def register_formats() -> None:
+    """Let Pillow open HEIC/HEIF photos (iPhones' default format) through pillow-heif: the
+    upload's check, and the renditions, which are WebP like any other."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
+class ExifTranspose:
+    """pilkit processor: turn the photo the way its EXIF orientation says. Phones store a
+    portrait sideways with a "rotate 90°" tag; browsers honour the tag on the original, so
+    every rendition (which carries no EXIF) must be turned before it is cut or resized."""
+
+    def process(self, img: Image.Image) -> Image.Image:
+        ImageOps.exif_transpose(img, in_place=True)
+        return img
 
 
 class GenerateOnSave:
@@ -28,7 +47,7 @@ class GenerateOnSave:
 def card(size: int) -> ImageSpecField:
     return ImageSpecField(
         source="image",
-        processors=[ResizeToFill(size, size)],
+        processors=[ExifTranspose(), ResizeToFill(size, size)],
         format=RENDITION_FORMAT,
         options=RENDITION_OPTIONS,
     )
@@ -37,7 +56,7 @@ def card(size: int) -> ImageSpecField:
 def photo(size: int) -> ImageSpecField:
     return ImageSpecField(
         source="image",
-        processors=[ResizeToFit(size, size, mat_color=PHOTO_MAT)],
+        processors=[ExifTranspose(), ResizeToFit(size, size, mat_color=PHOTO_MAT)],
         format=RENDITION_FORMAT,
         options=RENDITION_OPTIONS,
     )

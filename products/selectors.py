@@ -83,6 +83,20 @@ def fold(text: str | None) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def singular(word: str) -> str:
+    """A folded word without its French plural mark, for SQLite's substring match: "chaises"
+    -> "chaise", "bijoux" -> "bijou", "chevaux" -> "cheva" (which "cheval" contains too).
+
+    The match is by substring, so the singular form finds the plural as well ("chaise" is in
+    "chaises"). Short words are kept whole ("bas", "os"): a stem of one or two letters would
+    match nearly everything."""
+    if word.endswith("aux") and len(word) > 4:
+        return word[:-2]
+    if word.endswith(("s", "x")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
 class Fold(Func):
     """`fold()` in SQL: a function registered on each SQLite connection (products/apps.py)."""
 
@@ -99,9 +113,9 @@ def _search(products: QuerySet[Product], words: str) -> QuerySet[Product]:
         return products.annotate(search=vector, rank=SearchRank(F("search"), query)).filter(
             search=query
         )
-    # SQLite: every word, accents and case aside, in the name or the description.
+    # SQLite: every word, accents, case and a plural mark aside, in the name or the description.
     products = products.annotate(folded_name=Fold("name"), folded_description=Fold("description"))
-    for word in fold(words).split():
+    for word in map(singular, fold(words).split()):
         products = products.filter(
             Q(folded_name__contains=word) | Q(folded_description__contains=word)
         )

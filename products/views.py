@@ -1,13 +1,13 @@
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.flatpages.models import FlatPage
-from django.contrib.flatpages.views import render_flatpage
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
-from products import feed, page_cache, seo
+from products import feed, page_cache, pages, seo
 from products.models import Category, Product
 from products.selectors import CatalogueForm, CatalogueQuery, Sort, catalogue_products
 
@@ -120,9 +120,16 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_safe
 def legal_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """A page the owner edits in the admin (django.contrib.flatpages): /pages/<slug>/."""
-    page = get_object_or_404(FlatPage, url=f"/pages/{slug}/", sites=settings.SITE_ID)
-    return render_flatpage(request, page)
+    """A page the owner edits in the admin (django.contrib.flatpages): /pages/<slug>/, its
+    text in light markup rendered to cleaned HTML (products/pages.py)."""
+    page = get_object_or_404(FlatPage, url=pages.url_for(slug), sites=settings.SITE_ID)
+    if page.registration_required and not request.user.is_authenticated:
+        return redirect_to_login(request.path)
+    return render(
+        request,
+        page.template_name or "flatpages/default.html",
+        {"flatpage": page, "body": pages.render_markup(page.content)},
+    )
 
 
 @require_safe

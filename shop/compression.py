@@ -1,7 +1,7 @@
 """Pages compressed for clients that accept gzip, cheaply.
 
 Django's GZipMiddleware compresses at level 6. Measured on the shop's pages
-(bench/compression.py, docs/decisions/0011), level 1 costs half the CPU for 10% more bytes:
+(bench/compression.py, docs/decisions/0012), level 1 costs half the CPU for 10% more bytes:
 a cached catalogue page (21 KB) costs 0.09 ms more instead of 0.17 ms, and weighs 3.8 KB
 instead of 3.4 KB, against 21 KB sent plain. A cached page costs well under a millisecond,
 so the level is the difference that shows. nginx compresses at level 1 by default too.

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.flatpages",
     "django.contrib.sitemaps",
     "imagekit",
+    "import_export",
     "axes",
     "csp",
     "products",
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "cart.context_processors.cart",
                 "shop.context_processors.shop",
+                "products.context_processors.pages",
             ],
         },
     },
@@ -195,6 +197,14 @@ if AWS_STORAGE_BUCKET_NAME:
 # their URLs are then built without touching the storage (see docs/decisions/0004).
 IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "products.photos.GenerateOnSave"
 IMAGEKIT_CACHEFILE_DIR = "rendus"
+
+# Spreadsheets of pieces in the admin (django-import-export, products/imports.py). The file
+# waits between the preview and the confirmation in the photos' storage, which every process
+# of every machine shares (a temporary folder or a per-process cache would not be found by
+# the process that receives the confirmation). Importing takes the right to change pieces.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 

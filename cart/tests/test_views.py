@@ -60,6 +60,37 @@ def test_adding_a_sold_piece_is_refused_in_french(client, make_product):
     assert any("déjà vendue" in m for m in messages)
 
 
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Pichet en grès", "Ajouté au panier : « Pichet en grès »."),
+        ("Lampe champignon", "Ajouté au panier : « Lampe champignon »."),
+        (
+            "Gravure « Jardin des Plantes »",
+            "Ajouté au panier : « Gravure “Jardin des Plantes” ».",
+        ),
+    ],
+)
+def test_the_added_message_reads_right_whatever_the_name(client, make_product, name, expected):
+    """Nothing agrees with a name whose gender the shop cannot know, and guillemets in a
+    name are nested as French writes them."""
+    product = make_product(name=name)
+
+    response = client.post(reverse("cart:add", args=[product.pk]))
+
+    assert [str(m) for m in response.wsgi_request._messages] == [expected]
+
+
+def test_the_sold_message_agrees_with_the_piece(client, make_product):
+    product = make_product(name="Pichet en grès", in_stock=False)
+
+    response = client.post(reverse("cart:add", args=[product.pk]))
+
+    assert [str(m) for m in response.wsgi_request._messages] == [
+        "La pièce « Pichet en grès » est déjà vendue."
+    ]
+
+
 def test_unknown_piece_is_404_and_get_is_refused(client, make_product):
     assert client.post(reverse("cart:add", args=[999999])).status_code == 404
     assert client.get(reverse("cart:add", args=[make_product().pk])).status_code == 405

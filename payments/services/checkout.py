@@ -24,6 +24,7 @@ from payments.services.release import cancel_order, fail_order
 from payments.services.stripe_calls import expire_session_now
 from products import stock
 from products.models import Product, StockStatus
+from shop.words import guillemets
 
 logger = logging.getLogger(__name__)
 
@@ -228,9 +229,11 @@ def _unavailable_message(unavailable: list[Product], missing: set[int]) -> str:
     sold = [p.name for p in unavailable if p.status == StockStatus.SOLD]
     reserved = [p.name for p in unavailable if p.status == StockStatus.RESERVED]
     parts = []
-    if sold:
-        verb = "vient d'être vendue" if len(sold) == 1 else "viennent d'être vendues"
-        parts.append(f"{_names(sold)} {verb}")
+    # « la pièce » carries the agreement: a piece's name has no gender the shop knows.
+    if len(sold) == 1:
+        parts.append(f"la pièce {_names(sold)} vient d'être vendue")
+    elif sold:
+        parts.append(f"les pièces {_names(sold)} viennent d'être vendues")
     if reserved:
         verb = "est" if len(reserved) == 1 else "sont"
         parts.append(f"{_names(reserved)} {verb} en cours d'achat par un autre client")
@@ -243,7 +246,7 @@ def _unavailable_message(unavailable: list[Product], missing: set[int]) -> str:
 
 
 def _names(names: list[str]) -> str:
-    return ", ".join(f"« {name} »" for name in names)
+    return ", ".join(guillemets(name) for name in names)
 
 
 def session_params(

@@ -514,7 +514,18 @@ def test_several_unavailable_pieces_are_named_in_one_french_sentence(make_produc
     with pytest.raises(exceptions.CheckoutError) as refused:
         services.start_checkout(product_ids=[vase.pk, lampe.pk, miroir.pk], shopper_id="s")
     assert refused.value.message == (
-        "Désolé : « Vase », « Lampe » viennent d'être vendues. "
+        "Désolé : les pièces « Vase », « Lampe » viennent d'être vendues. "
         "Elles ont été retirées de votre panier."
     )
     assert {p.pk for p in refused.value.unavailable} == {vase.pk, lampe.pk}
+
+
+def test_the_refusal_agrees_with_the_piece_never_with_its_name(make_product):
+    """A masculine name reads right too, and a name in guillemets is nested as “ ”."""
+    pichet = make_product(name="Pichet « Provence »", in_stock=False)
+    with pytest.raises(services.CheckoutError) as refused:
+        services.start_checkout(product_ids=[pichet.pk], shopper_id="s")
+    assert refused.value.message == (
+        "Désolé : la pièce « Pichet “Provence” » vient d'être vendue. "
+        "Elle a été retirée de votre panier."
+    )

@@ -4,7 +4,15 @@ without a request (the 500 page), unlike the context processor's values."""
 from django import template
 from django.conf import settings
 
+from shop import words
+
 register = template.Library()
+
+
+@register.filter
+def guillemets(text: str) -> str:
+    """« text », with any guillemets inside it nested as “ ” (shop/words.py)."""
+    return words.guillemets(text)
 
 
 @register.simple_tag

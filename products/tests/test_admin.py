@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import timedelta
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -179,6 +180,60 @@ def test_add_form_refuses_a_zero_price(staff_client):
     errors = response.context["adminform"].form.errors
     assert errors["price"] == ["Le prix doit être supérieur à zéro."]
     assert not Product.objects.filter(slug="gratuit").exists()
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("320,50", "320.50"), ("320.50", "320.50")])
+def test_a_price_typed_the_french_way_is_stored_as_meant(staff_client, typed, stored):
+    """« 320,50 » is 320.50 €, not 32050 € (a number input dropped the comma)."""
+    response = staff_client.post(
+        ADD,
+        {"name": "Pichet", "slug": "pichet", "price": typed, "in_stock": "on", **NO_MORE_PHOTOS},
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Product.objects.get(slug="pichet").price == Decimal(stored)
+
+
+def test_an_ambiguous_price_is_refused_with_the_rule_and_nothing_saved(staff_client):
+    response = staff_client.post(
+        ADD,
+        {"name": "Pichet", "slug": "pichet", "price": "1,250", "in_stock": "on", **NO_MORE_PHOTOS},
+    )
+
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["price"]
+    assert error.startswith(f"« 1,250 » est ambigu : 1{NBSP}250 € ou 1,25 € ?")
+    assert not Product.objects.filter(slug="pichet").exists()
+
+
+def test_the_change_form_shows_the_price_with_a_comma_and_as_the_shop_shows_it(
+    staff_client, make_product
+):
+    product = make_product(price="1250.50")
+
+    html = staff_client.get(_change_url(product)).content.decode()
+
+    assert 'name="price" value="1250,50"' in html
+    assert f"1{NBSP}250,50{NBSP}€</output>" in html
+    assert "js/euros-input.js" in html
+
+
+def test_saving_an_unchanged_french_price_does_not_rewrite_it(staff_client, make_product):
+    """« 320,50 » sent back for a price of 320.50 is no change (only changed fields are
+    written: a sale recorded meanwhile is never overwritten)."""
+    product = make_product(price="320.50")
+    form = ProductAdminForm(_change_form_data(product, price="320,50"), instance=product)
+    assert form.is_valid(), form.errors
+    assert "price" not in form.changed_data
+
+    response = staff_client.post(
+        _change_url(product), _change_form_data(product, price="320,50", description="Neuf.")
+    )
+
+    assert response.status_code == 302
+    product.refresh_from_db()
+    assert product.price == Decimal("320.50")
+    assert product.description == "Neuf."
 
 
 # The management form of the "autres photos" inline, with no photo added.
@@ -510,7 +565,7 @@ def test_a_legal_page_added_in_the_admin_is_served_without_picking_a_site(admin_
 
     response = admin_client.post(
         reverse("admin:flatpages_flatpage_add"),
-        {"url": "/pages/a-propos/", "title": "À propos", "content": "<p>Notre atelier.</p>"},
+        {"slug": "a-propos", "title": "À propos", "content": "Notre atelier."},
     )
 
     assert response.status_code == 302

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from products.models import Category, Product
-from products.selectors import fold
+from products.selectors import fold, singular
 from products.tests.markup import stock_statuses
 
 
@@ -59,6 +59,45 @@ def pieces(make_product) -> dict[str, Product]:
 def test_search_ignores_accents_and_case(client, pieces, words, expected):
     """Accents and capitals do not matter, whatever the database."""
     assert _listed(client, q=words) == [pieces[name].pk for name in expected]
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("chaise", ["chaises"]),  # the singular finds the plural
+        ("chaises", ["chaises"]),
+        ("fauteuils", ["fauteuil"]),  # and the plural the singular
+        ("THÉIÈRES", ["theiere"]),
+        ("fauteuils bridges", ["fauteuil"]),
+        ("bridges rouges", []),  # every word must still match
+    ],
+)
+def test_search_finds_singulars_and_plurals_on_every_database(client, pieces, words, expected):
+    """« chaises » finds « Deux chaises », « fauteuils » finds « Fauteuil » (README), on
+    SQLite as on PostgreSQL."""
+    assert _listed(client, q=words) == [pieces[name].pk for name in expected]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("chaises", "chaise"),
+        ("bijoux", "bijou"),
+        ("chevaux", "cheva"),  # in "cheval" and in "chevaux"
+        ("vitraux", "vitra"),
+        ("chaise", "chaise"),
+        ("bas", "bas"),  # too short to lose a letter
+        ("os", "os"),
+    ],
+)
+def test_singular_drops_the_french_plural_mark(word, expected):
+    assert singular(word) == expected
+
+
+def test_sqlite_search_finds_irregular_plurals_in_aux(client, make_product):
+    cheval = make_product(name="Cheval à bascule")
+
+    assert _listed(client, q="chevaux") == [cheval.pk]
 
 
 @pytest.mark.postgres

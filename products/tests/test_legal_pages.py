@@ -8,6 +8,7 @@ from django.contrib.messages import constants
 from django.test import Client
 
 from products.legal import LEGAL_PAGES, create_legal_pages
+from products.pages import render_markup
 
 SLUGS = ["mentions-legales", "cgv", "confidentialite", "livraison-retours"]
 
@@ -37,12 +38,21 @@ def test_the_cgv_draft_covers_the_right_of_withdrawal(db):
     assert "médiateur de la consommation" in cgv
 
 
-def test_the_privacy_draft_lists_the_cookies_the_shop_sets(db):
-    content = FlatPage.objects.get(url="/pages/confidentialite/").content
+def test_the_privacy_draft_lists_the_cookies_the_shop_sets(client, db):
+    html = client.get("/pages/confidentialite/").content.decode()
 
     for cookie in ("sessionid", "csrftoken", "messages"):
-        assert f"<code>{cookie}</code>" in content
-    assert "aucun cookie de mesure d'audience" in content
+        assert f"<code>{cookie}</code>" in html
+    assert "aucun cookie de mesure d'audience" in html
+
+
+def test_the_drafts_are_text_files_in_light_markup_not_html(db):
+    """The drafts live in templates/pages/drafts/, in the markup the owner edits."""
+    for page in LEGAL_PAGES:
+        content = FlatPage.objects.get(url=page.url).content
+        assert content == page.content
+        assert "<p>" not in content
+        assert "## " in content
 
 
 @pytest.mark.parametrize("slug", SLUGS)
@@ -61,7 +71,9 @@ def test_each_page_is_served_at_its_path(client, db, slug):
 def test_the_drafts_link_the_pages_they_refer_to_and_every_link_works(client, db):
     """« Voir la page « Confidentialité » » is a link a reader can follow, not dead text."""
     hrefs = {
-        href for page in LEGAL_PAGES for href in re.findall(r'<a href="([^"]+)"', page.content)
+        href
+        for page in LEGAL_PAGES
+        for href in re.findall(r'<a href="([^"]+)"', render_markup(page.content))
     }
 
     assert {"/pages/mentions-legales/", "/pages/cgv/", "/pages/confidentialite/"} <= hrefs
@@ -70,7 +82,20 @@ def test_the_drafts_link_the_pages_they_refer_to_and_every_link_works(client, db
         assert client.get(href).status_code == 200, href
 
 
-def test_the_owner_edits_a_page_and_the_shop_shows_it(client, db):
+def test_the_owner_edits_a_page_in_light_markup_and_the_shop_shows_it(client, db):
+    FlatPage.objects.filter(url="/pages/mentions-legales/").update(
+        content="## Éditeur\n\nAtelier **Dupont**, SIRET 123 456 789 00012.\n\n- un\n- deux"
+    )
+
+    html = client.get("/pages/mentions-legales/").content.decode()
+
+    assert "<h2>Éditeur</h2>" in html
+    assert "<p>Atelier <strong>Dupont</strong>, SIRET 123 456 789 00012.</p>" in html
+    assert "<li>un</li>" in html
+    assert "[SIRET]" not in html
+
+
+def test_a_page_written_in_html_before_still_renders(client, db):
     FlatPage.objects.filter(url="/pages/mentions-legales/").update(
         content="<p>Atelier Dupont, SIRET 123 456 789 00012.</p>"
     )

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.contrib.flatpages.models import FlatPage
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -209,6 +210,36 @@ def test_categories_edited_are_seen_by_the_next_page(client, pieces):
     assert client.get("/categories/luminaires/").status_code == 404
 
 
+def test_the_owners_pages_are_seen_in_the_next_pages_footer(client, pieces, staff_user):
+    """The footer lists the owner's pages: a page added, renamed or deleted in the admin shows
+    in the next catalogue and product page, cached or not."""
+    assert "À propos" not in page(client, "/")
+    assert "À propos" not in page(client, pieces[0].get_absolute_url())
+    staff_user.is_superuser = True
+    staff_user.save()
+    owner = Client()
+    owner.force_login(staff_user)
+
+    added = owner.post(
+        reverse("admin:flatpages_flatpage_add"),
+        {"title": "À propos", "slug": "a-propos", "content": "Notre atelier."},
+    )
+    assert added.status_code == 302
+    for url in ("/", pieces[0].get_absolute_url()):
+        assert '<a href="/pages/a-propos/">À propos</a>' in page(client, url)
+
+    flatpage = FlatPage.objects.get(url="/pages/a-propos/")
+    owner.post(
+        reverse("admin:flatpages_flatpage_change", args=[flatpage.pk]),
+        {"title": "L'atelier", "slug": "a-propos", "content": "Notre atelier."},
+    )
+    assert '<a href="/pages/a-propos/">L&#x27;atelier</a>' in page(client, "/")
+
+    owner.post(reverse("admin:flatpages_flatpage_delete", args=[flatpage.pk]), {"post": "yes"})
+    for url in ("/", pieces[0].get_absolute_url()):
+        assert "/pages/a-propos/" not in page(client, url)
+
+
 # Per-visitor parts
 
 
@@ -244,7 +275,7 @@ def test_no_visitor_sees_anothers_cart_count_or_csrf_token(pieces):
         bobs = page(bob, url)
         assert 'class="cart-count">2</span><span class="visually-hidden"> pièces<' in alices
         assert 'class="cart-count">0</span><span class="visually-hidden"> pièce<' in bobs
-        assert "ajoutée à votre panier" not in bobs
+        assert "Ajouté au panier" not in bobs
         alice_token, bob_token = _token(alices), _token(bobs)
         assert alice_token != bob_token
         assert alice_token not in bobs
@@ -281,8 +312,8 @@ def test_messages_are_shown_to_their_visitor_with_the_cache_on(client, pieces):
     page(client, pieces[0].get_absolute_url())  # cached, if the cache is on
     _add_to_cart(client, pieces[0])
 
-    assert "ajoutée à votre panier" in page(client, pieces[0].get_absolute_url())
-    assert "ajoutée à votre panier" not in page(client, pieces[0].get_absolute_url())
+    assert "Ajouté au panier" in page(client, pieces[0].get_absolute_url())
+    assert "Ajouté au panier" not in page(client, pieces[0].get_absolute_url())
 
 
 # What is kept

@@ -3,12 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from cart.cart import Cart
 from products.models import Category, Product, ProductImage
+from products.pages import FOOTER_KEY, footer_pages
 from products.tests.markup import stock_blocks, stock_statuses
 
 NBSP = "\N{NO-BREAK SPACE}"
@@ -244,7 +246,9 @@ def test_post_is_refused(client, make_product, path):
 
 
 # The catalogue (and a category page): the categories, the paginator's COUNT and the page's
-# SELECT. The product page: the piece with its category, then its other photos.
+# SELECT. The product page: the piece with its category, then its other photos. Counted with
+# the footer's list of the owner's pages in the cache, as nearly every request finds it (it
+# is read once a minute per process: test_the_footers_pages_cost_one_query_a_minute).
 CATALOGUE_QUERIES = 3
 PRODUCT_PAGE_QUERIES = 2
 
@@ -253,6 +257,7 @@ def _mixed_catalogue(make_products, count: int) -> list[Product]:
     """`count` pieces, with every status, categories, photos, and more photos the more pieces
     there are: what a real catalogue looks like."""
     products = make_products(count, image="products/photo.jpg")
+    footer_pages()  # in the cache, as for nearly every request (see CATALOGUE_QUERIES)
     now = timezone.now()
     Product.objects.filter(pk__in=[p.pk for p in products[::3]]).update(in_stock=False)
     Product.objects.filter(pk__in=[p.pk for p in products[1::3]]).update(
@@ -357,6 +362,18 @@ def test_pages_with_a_cart_in_the_session_run_a_constant_number_of_queries(
         client.get(products[0].get_absolute_url())
 
     assert 'class="cart-count">3</span><span class="visually-hidden"> pièces<' in html
+
+
+def test_the_footers_pages_cost_one_query_a_minute(client, make_product, django_assert_num_queries):
+    """The footer lists the owner's pages: read from the database when the cache has no list
+    (once per FOOTER_SECONDS per process, or after a page changed), then from the cache."""
+    product = make_product()
+    assert cache.get(FOOTER_KEY) is None
+
+    with django_assert_num_queries(PRODUCT_PAGE_QUERIES + 1):
+        client.get(product.get_absolute_url())
+    with django_assert_num_queries(PRODUCT_PAGE_QUERIES):
+        client.get(product.get_absolute_url())
 
 
 # HEAD: uptime monitors and link checkers ask it before (or instead of) GET.

@@ -4,7 +4,7 @@
  * STOCK_POLL_SECONDS; CSS shows the matching form or label. In the cart, the
  * "Commander" button is disabled while a line is sold or reserved by someone else.
  * A change is announced in the page's polite live region ([data-stock-announcer]),
- * with the piece's name: "« Nom » vient d'être vendue."
+ * with the piece's name: "Vendu : « Nom »."
  *
  * Plain script, loaded with `defer`, no inline code (CSP script-src 'self').
  * Pauses while the tab is hidden, polls at once when it comes back, backs off
@@ -54,12 +54,18 @@
     return result;
   }
 
-  // What the live region says when a piece changes (its name is data-product-name).
+  // What the live region says when a piece changes (its name is data-product-name). Nothing
+  // agrees with the name: the shop cannot know its gender.
   var ANNOUNCEMENTS = {
-    sold: "« {name} » vient d'être vendue.",
-    reserved: "« {name} » est réservée : un paiement est en cours.",
-    available: "« {name} » est de nouveau disponible.",
+    sold: "Vendu : {name}.",
+    reserved: "Réservé : {name}, un paiement est en cours.",
+    available: "De nouveau disponible : {name}.",
   };
+
+  // « name », guillemets inside it nested as “ ” (shop/words.py does the same).
+  function guillemets(name) {
+    return "« " + name.replace(/«\s*([^»]*?)\s*»/g, "“$1”") + " »";
+  }
 
   // Returns the sentences announcing the pieces whose status changed, one per piece.
   function applyStatuses(products) {
@@ -78,7 +84,7 @@
         }
       }
       if (name) {
-        sentences.push(ANNOUNCEMENTS[product.status].replace("{name}", name));
+        sentences.push(ANNOUNCEMENTS[product.status].replace("{name}", guillemets(name)));
       }
     }
     return sentences;

@@ -97,12 +97,15 @@ def test_a_lapsed_hold_offers_the_piece_again(new_page, step, make_product):
     expect(reserved_message).to_be_visible()
     expect(commander).to_be_disabled()
     expect(stock.get_by_text("Réservé")).to_be_visible(timeout=WITHIN)
+    # The shopper learns the piece may come back.
+    expect(stock.get_by_text("peut revenir si le paiement échoue")).to_be_visible()
     expect(button).to_be_hidden()
     step(product_page, "product page, reserved")
     step(cart, "cart, reserved by someone else")
 
     expect(button).to_be_visible(timeout=HOLD_SECONDS * 1000 + WITHIN)
     expect(stock.get_by_text("Réservé")).to_be_hidden()
+    expect(stock.get_by_text("peut revenir si le paiement échoue")).to_be_hidden()
     expect(commander).to_be_enabled(timeout=WITHIN)
     expect(cart.locator("[data-checkout-blocked]")).to_be_hidden()
     expect(reserved_message).to_be_hidden()
@@ -116,4 +119,4 @@ def test_a_lapsed_hold_offers_the_piece_again(new_page, step, make_product):
     expect(cart.locator(".cart-count")).to_have_text("0")
     button.click()
     expect(product_page.locator(".cart-count")).to_have_text("1")
-    expect(product_page.get_by_text("a été ajoutée à votre panier")).to_be_visible()
+    expect(product_page.get_by_text("Ajouté au panier")).to_be_visible()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0006_product_held_until_index"),
+        ("products", "0007_pages_markup_and_addresses"),
     ]
 
     operations = [
