@@ -523,7 +523,7 @@ def test_several_unavailable_pieces_are_named_in_one_french_sentence(make_produc
 def test_the_refusal_agrees_with_the_piece_never_with_its_name(make_product):
     """A masculine name reads right too, and a name in guillemets is nested as “ ”."""
     pichet = make_product(name="Pichet « Provence »", in_stock=False)
-    with pytest.raises(services.CheckoutError) as refused:
+    with pytest.raises(exceptions.CheckoutError) as refused:
         services.start_checkout(product_ids=[pichet.pk], shopper_id="s")
     assert refused.value.message == (
         "Désolé : la pièce « Pichet “Provence” » vient d'être vendue. "
