@@ -32,6 +32,7 @@ run: $(VENV)/.runtime
 ## test: set up and run the whole suite (PostgreSQL tests need DATABASE_URL=postgres://...)
 test: $(VENV)/.dev
 	@command -v chromium >/dev/null 2>&1 || sh .ci/install-chromium || true
+	@sh .ci/install-vnu || true
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## faults: the shop under gunicorn while PostgreSQL, the mail server, Redis and Stripe fail (SPEC §13)

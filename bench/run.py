@@ -154,7 +154,9 @@ def shop_environment(
         "DATABASE_URL": db_url,
         "CACHE_URL": cache_url,
         "ALLOWED_HOSTS": "127.0.0.1",
-        "APP_URL": f"https://127.0.0.1:{shop_port}",
+        # Refused on this machine's addresses with DEBUG off (shop/public_url.py); nothing
+        # follows a link to it (.test never resolves, RFC 6761).
+        "APP_URL": "https://boutique-bench.test",
         "STATIC_ROOT": str(workdir / "static"),
         "MEDIA_ROOT": str(workdir / "media"),
         "OWNER_EMAIL": "proprietaire@example.com",

@@ -1,4 +1,4 @@
-"""The outbox: every e-mail the shop sends, durable (SPEC §13, docs/decisions/0012).
+"""The outbox: every e-mail the shop sends, durable (SPEC §13, docs/decisions/0013).
 
 **Queue** a message inside the transaction of the decision that causes it:
 

@@ -6,21 +6,13 @@ neither the services nor the Stripe SDK.
 
 from decimal import Decimal
 
-from django.conf import settings
+# The rule itself lives in the base layer: the catalogue shows it to search engines too.
+from shop.shipping import shipping_cost_for
 
-ZERO = Decimal("0.00")
+__all__ = ["FREE_SHIPPING_LABEL", "SHIPPING_LABEL", "shipping_cost_for", "shipping_label"]
+
 FREE_SHIPPING_LABEL = "Livraison offerte"
 SHIPPING_LABEL = "Livraison"
-
-
-def shipping_cost_for(items_total: Decimal) -> Decimal:
-    """`SHIPPING_FLAT_EUR`, or nothing when the pieces reach `SHIPPING_FREE_ABOVE_EUR`
-    (0 disables that threshold; a flat rate of 0 makes shipping always free)."""
-    flat = settings.SHIPPING_FLAT_EUR
-    free_above = settings.SHIPPING_FREE_ABOVE_EUR
-    if flat <= 0 or (free_above > 0 and items_total >= free_above):
-        return ZERO
-    return flat
 
 
 def shipping_label(cost: Decimal) -> str:

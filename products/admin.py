@@ -14,7 +14,7 @@ from import_export.forms import ExportForm
 
 from products import imports, pages, stock
 from products.legal import LEGAL_URLS
-from products.models import Category, Product, ProductImage, StockStatus
+from products.models import Category, Product, ProductImage, StockStatus, default_condition
 from products.templatetags.money import euros
 from shop.euros import EurosField
 from shop.words import guillemets
@@ -23,7 +23,16 @@ from shop.words import guillemets
 class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
-        fields = ["name", "slug", "category", "price", "description", "image", "in_stock"]
+        fields = [
+            "name",
+            "slug",
+            "category",
+            "condition",
+            "price",
+            "description",
+            "image",
+            "in_stock",
+        ]
         # « 320,50 » or « 320.50 », shown back as « 320,50 € »; never a number input, which
         # drops a French comma (shop/euros.py).
         field_classes = {"price": EurosField}
@@ -33,6 +42,14 @@ class ProductAdminForm(forms.ModelForm):
             "price": "En euros : 320,50 ou 320.50.",
             "slug": "Tirée du nom : la page de la pièce est /produits/ suivi de cette adresse.",
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Shown with the shop's default chosen; a form sent without it keeps that default.
+        self.fields["condition"].required = False
+
+    def clean_condition(self) -> str:
+        return self.cleaned_data["condition"] or default_condition()
 
     def clean_price(self) -> Decimal:
         # The database refuses it too (product_price_positive); this says so on the field.
@@ -117,12 +134,12 @@ class ProductAdmin(OnThisShop, ImportExportMixin, admin.ModelAdmin):
         "category",
     ]
     list_display_links = ["thumbnail", "name"]
-    list_filter = [StatusFilter, "category", "in_stock", "created_at"]
+    list_filter = [StatusFilter, "category", "condition", "in_stock", "created_at"]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["held_by", "held_until", "created_at", "updated_at", "preview"]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "category", "price", "description"]}),
+        (None, {"fields": ["name", "slug", "category", "condition", "price", "description"]}),
         ("Photo principale", {"fields": ["image", "preview"]}),
         ("Stock", {"fields": ["in_stock", "held_by", "held_until"]}),
         ("Historique", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),

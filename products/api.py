@@ -3,7 +3,11 @@
 `GET /api/products?ids=1,2,3` answers the status of the pieces that exist, in
 one small SQL query. Pages poll it every `STOCK_POLL_SECONDS`, so it is built
 to be cheap: an `ETag` over the exact body, `304 Not Modified` when the page
-already has it, and `Cache-Control: no-cache` so that no proxy serves stale stock.
+already has it, and `Cache-Control: public, max-age=0, s-maxage=STOCK_SHARED_SECONDS`:
+browsers revalidate every poll, a shared cache (a CDN, a caching proxy) may answer the
+polls of every open tab from one answer for a few seconds. Nothing in an answer depends
+on the visitor (no session, no cookie, no Vary: Cookie), so one answer serves them all;
+an open page shows a sale within STOCK_POLL_SECONDS + STOCK_SHARED_SECONDS.
 
 With a shared cache (Redis), the body and its ETag are cached by ids, with the stock
 version they were computed under (products/stock_version.py): a poll whose version is
@@ -18,6 +22,7 @@ import json
 import logging
 from typing import TypedDict
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.utils.http import parse_etags
@@ -111,9 +116,10 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return "*" in tags or any(tag.removeprefix("W/") == etag for tag in tags)
 
 
-def _no_proxy_cache(response: HttpResponse) -> HttpResponse:
-    # Browsers may keep it but must revalidate; shared caches must not serve it.
-    patch_cache_control(response, private=True, no_cache=True, max_age=0, must_revalidate=True)
+def _shared_cache(response: HttpResponse) -> HttpResponse:
+    # Browsers revalidate every poll (max-age=0, with the ETag); a shared cache may serve the
+    # answer to everyone for STOCK_SHARED_SECONDS.
+    patch_cache_control(response, public=True, max_age=0, s_maxage=settings.STOCK_SHARED_SECONDS)
     return response
 
 
@@ -126,7 +132,7 @@ def stock_api(request: HttpRequest) -> HttpResponse:
         response = JsonResponse(
             {"error": str(error)}, status=400, json_dumps_params={"ensure_ascii": False}
         )
-        return _no_proxy_cache(response)
+        return _shared_cache(response)
 
     body, etag = stock_answer(ids)
     if _matches(request.headers.get("If-None-Match", ""), etag):
@@ -134,4 +140,4 @@ def stock_api(request: HttpRequest) -> HttpResponse:
     else:
         response = HttpResponse(body, content_type="application/json")
     response.headers["ETag"] = etag
-    return _no_proxy_cache(response)
+    return _shared_cache(response)

@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
-from products.models import Category, Product, ProductImage
+from products.models import Category, Condition, Product, ProductImage
 
 DEMO_PIECES: list[tuple[str, str, str]] = [
     (
@@ -89,6 +89,9 @@ DEMO_CATEGORIES: list[tuple[str, str, list[str]]] = [
     ),
 ]
 
+# Pieces made new by a craftsman or an artist; every other demo piece has lived before.
+DEMO_NEW_PIECES = ("Vase en grès", "Plaid en laine", "Sculpture bois flotté")
+
 # More photos for a few pieces: (start of the name, alt texts of the extra photos).
 DEMO_EXTRA_PHOTOS: list[tuple[str, list[str]]] = [
     ("Fauteuil bridge", ["Le fauteuil de trois quarts", "Détail du velours et du pied"]),
@@ -152,6 +155,9 @@ def load_demo_catalogue() -> tuple[int, int]:
                 "price": Decimal(price),
                 "description": description,
                 "category": categories[_demo_category(name)],
+                "condition": Condition.NEW
+                if name.startswith(DEMO_NEW_PIECES)
+                else Condition.VINTAGE,
             },
         )
         if was_created:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Now
@@ -15,6 +16,9 @@ class Category(models.Model):
     slug = models.SlugField("slug", max_length=100, unique=True)
     description = models.TextField("description", blank=True)
     position = models.PositiveIntegerField("position", default=0)
+    # The sitemap's lastmod of the pages that show the category (its name is in their
+    # navigation and breadcrumbs).
+    updated_at = models.DateTimeField("modifiée le", auto_now=True)
 
     class Meta:
         verbose_name = "catégorie"
@@ -66,6 +70,20 @@ class ProductQuerySet(models.QuerySet):
         return self.filter(Q(held_until__isnull=True) | Q(held_until__lte=Now()), in_stock=True)
 
 
+class Condition(models.TextChoices):
+    """What state a piece is sold in (SPEC §5): shown to search engines and product feeds,
+    where neuf is new and occasion and vintage are used."""
+
+    NEW = "neuf", "Neuf"
+    USED = "occasion", "Occasion"
+    VINTAGE = "vintage", "Vintage"
+
+
+def default_condition() -> str:
+    """PRODUCT_CONDITION_DEFAULT: a piece created without a condition takes the shop's."""
+    return settings.PRODUCT_CONDITION_DEFAULT
+
+
 class Product(models.Model):
     """A one-of-a-kind piece: it exists once, so it is sold at most once."""
 
@@ -95,6 +113,14 @@ class Product(models.Model):
         null=True,
         blank=True,
         related_name="products",
+    )
+    condition = models.CharField(
+        "état",
+        max_length=10,
+        choices=Condition.choices,
+        default=default_condition,
+        help_text="« Neuf » : une création jamais utilisée. « Occasion » ou « Vintage » : une "
+        "pièce qui a déjà servi. Annoncé tel quel aux moteurs de recherche.",
     )
 
     card_small = card(CARD_SIZES[0])

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models.expressions import Combinable
+from django.utils import timezone
 
 from products.models import Product
 
@@ -59,9 +60,13 @@ def release_holds(products: Iterable[Product], *, order_id: int) -> int:
 
 
 def mark_sold(product_ids: Iterable[int]) -> int:
-    """Take locked products out of stock; any hold on them ends."""
+    """Take locked products out of stock; any hold on them ends.
+
+    `updated_at` moves (update() skips auto_now): the page now says « Vendu », and the
+    sitemap's lastmod tells crawlers so. Holds leave it alone: a hold lapses by itself
+    within half an hour, before a crawler would come back for it."""
     return Product.objects.filter(pk__in=list(product_ids)).update(
-        in_stock=False, held_by=None, held_until=None
+        in_stock=False, held_by=None, held_until=None, updated_at=timezone.now()
     )
 
 
@@ -80,7 +85,9 @@ def put_back_on_sale(
     products = lock_products(product_ids)
     kept = owned([p.pk for p in products])
     allowed = [p.pk for p in products if p.pk not in kept]
-    Product.objects.filter(pk__in=allowed).update(in_stock=True, held_by=None, held_until=None)
+    Product.objects.filter(pk__in=allowed).update(
+        in_stock=True, held_by=None, held_until=None, updated_at=timezone.now()
+    )
     return (
         [p for p in products if p.pk not in kept],
         [p for p in products if p.pk in kept],

@@ -1,12 +1,13 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.flatpages.models import FlatPage
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 
-from products import page_cache, pages, seo
+from products import feed, page_cache, pages, seo
 from products.models import Category, Product
 from products.selectors import CatalogueForm, CatalogueQuery, Sort, catalogue_products
 
@@ -22,7 +23,16 @@ def _catalogue(
     paginator = Paginator(
         catalogue_products(query=query, category=category), settings.CATALOGUE_PAGE_SIZE
     )
-    page = paginator.get_page(request.GET.get("page"))
+    try:
+        page = paginator.page(_page_number(request))
+    except EmptyPage:  # past the last page (or page 0): that page does not exist
+        raise Http404("Page introuvable") from None
+    if category is not None:
+        structured_data = [seo.category_breadcrumbs(category)]
+    elif page.number == 1 and not query.is_filtered and not query.sort:
+        structured_data = seo.home_structured_data()
+    else:
+        structured_data = []
     context = {
         "page": page,
         "query": query,
@@ -35,34 +45,31 @@ def _catalogue(
         "canonical_url": seo.absolute_url(
             request.path + (f"?page={page.number}" if page.number > 1 else "")
         ),
+        "structured_data": structured_data,
         **extra,
     }
-    response = render(request, "products/product_list.html", context)
-    # Kept only when the page shown is the one asked for (not a page past the end).
-    return response, page.number == _page_asked(request)
+    return render(request, "products/product_list.html", context), True
 
 
-def _page_asked(request: HttpRequest) -> int | None:
-    """The page number asked for (1 when none), None for anything but a plain number."""
+def _page_number(request: HttpRequest) -> int:
+    """The page number asked for: 1 when none, or when the value is not a number (ignored,
+    as any bad parameter); a number past the last page is a 404 (`EmptyPage`)."""
     value = request.GET.get("page", "")
-    if not value:
+    if not (value.isascii() and value.isdigit()):
         return 1
-    if value.isdigit() and value.isascii() and len(value) < 7 and int(value) >= 1:
-        return int(value)
-    return None
+    # No catalogue has a billion pages: a longer number is past the end (and int() of a
+    # few thousand digits would refuse it anyway).
+    return int(value) if len(value) < 10 else 0
 
 
 def _catalogue_key(request: HttpRequest) -> tuple | None:
     """What makes one catalogue page differ from another, besides its path; None for a page
     never kept: a search (the words are the visitor's, unbounded in number: one entry per
     distinct search would let anyone grow the cache without limit, SPEC §13)."""
-    number = _page_asked(request)
-    if number is None:
-        return None
     query = CatalogueQuery.from_params(request.GET)
     if query.words:
         return None
-    return (query.sort, query.show_sold, number)
+    return (query.sort, query.show_sold, _page_number(request))
 
 
 @require_safe
@@ -103,7 +110,10 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "product": product,
             "photos": seo.gallery(product),
             "canonical_url": seo.absolute_url(product.get_absolute_url()),
-            "structured_data": seo.product_structured_data(product),
+            "structured_data": [
+                seo.product_structured_data(product),
+                seo.product_breadcrumbs(product),
+            ],
             "og_image": seo.og_image(product),
             **extra,
         }
@@ -134,3 +144,16 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         {"admin_path": seo.robots_admin_path()},
         content_type="text/plain; charset=utf-8",
     )
+
+
+@require_safe
+def product_feed(request: HttpRequest) -> HttpResponse:
+    """/feeds/produits.xml: every piece for Google Merchant Center and Meta's catalogues
+    (products/feed.py). Revalidated at every fetch: a sold piece is out of stock at once."""
+    body, etag = feed.feed_answer()
+    response = get_conditional_response(request, etag=etag) or HttpResponse(
+        body, content_type=feed.MerchantFeed.content_type
+    )
+    response.headers["ETag"] = etag
+    patch_cache_control(response, no_cache=True, max_age=0)
+    return response

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from shop.csp import admin_inline_style_hashes
 from shop.logs import build_logging_config, running_management_command
+from shop.public_url import check_public_app_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,7 +32,14 @@ _DEVELOPMENT_SECRET_KEY = "django-insecure-boutique-development-only"
 SECRET_KEY = env.str("SECRET_KEY", default="") or (_DEVELOPMENT_SECRET_KEY if DEBUG else "")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
-APP_URL = env.str("APP_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The shop's public address: canonical links, OpenGraph, JSON-LD, the sitemap, the product
+# feed and Stripe's return URLs are built on it, whatever host a request came in on.
+APP_URL = env.str("APP_URL", default="").rstrip("/")
+if not DEBUG:
+    # Production refuses an address nobody else can reach: every published link would point
+    # at this machine (shop/public_url.py).
+    check_public_app_url(APP_URL)
+APP_URL = APP_URL or "http://127.0.0.1:8000"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,6 +76,10 @@ MIDDLEWARE = [
     "products.middleware.StockPollMiddleware",
     # After the polls' early path: a NUL in an admin list's parameters is a 400, not a 500.
     "shop.middleware.AdminNullCharacterMiddleware",
+    # Pages compressed for clients that accept gzip (Django's middleware at level 1,
+    # shop/compression.py), after the polls' early path: a poll's answer is small, and a CDN
+    # in front compresses it.
+    "shop.compression.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # No LocaleMiddleware: the shop speaks French only (LANGUAGE_CODE), to every visitor.
     "django.middleware.common.CommonMiddleware",
@@ -110,7 +122,7 @@ WSGI_APPLICATION = "shop.wsgi.application"
 # database restart or failover, the first request of each worker finds its connection broken
 # and opens a new one instead of answering 500. The check is one `SELECT 1` on the first query
 # of a request; the cached answers (stock polls, pages from the shared cache) run no query and
-# pay nothing (docs/decisions/0012-faults-outbox-and-timeouts.md).
+# pay nothing (docs/decisions/0013-faults-outbox-and-timeouts.md).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
@@ -238,6 +250,11 @@ SHOP_NAME = env.str("SHOP_NAME", default="Boutique")
 SHOP_TAGLINE = env.str("SHOP_TAGLINE", default="pièces uniques")
 CATALOGUE_PAGE_SIZE = env.int("CATALOGUE_PAGE_SIZE", default=12)
 STOCK_POLL_SECONDS = env.int("STOCK_POLL_SECONDS", default=30)
+# How long a shared cache (a CDN, a caching proxy) may keep a stock answer (s-maxage): an
+# open page shows a sale within STOCK_POLL_SECONDS + STOCK_SHARED_SECONDS.
+STOCK_SHARED_SECONDS = env.int("STOCK_SHARED_SECONDS", default=5)
+if STOCK_SHARED_SECONDS < 0:
+    raise ImproperlyConfigured("STOCK_SHARED_SECONDS must be 0 or more seconds.")
 CHECKOUT_HOLD_MINUTES = env.int("CHECKOUT_HOLD_MINUTES", default=30)
 SHOP_CURRENCY = "eur"
 
@@ -265,6 +282,37 @@ if not SHIPPING_COUNTRIES or not all(len(c) == 2 and c.isalpha() for c in SHIPPI
     raise ImproperlyConfigured("SHIPPING_COUNTRIES must list ISO country codes, such as FR,BE.")
 SHIPPING_FLAT_EUR = _euros("SHIPPING_FLAT_EUR", "8.00")
 SHIPPING_FREE_ABOVE_EUR = _euros("SHIPPING_FREE_ABOVE_EUR", "150")
+
+
+def _days(name: str, default: str) -> tuple[int, int]:
+    """A number of days, or a range such as 1-3, from the environment."""
+    value = env.str(name, default=default).strip()
+    low, _, high = value.partition("-")
+    try:
+        days = (int(low), int(high or low))
+    except ValueError:
+        days = (-1, -1)
+    if not 0 <= days[0] <= days[1]:
+        raise ImproperlyConfigured(f"{name} must be days, such as 2 or 1-3 (got {value!r}).")
+    return days
+
+
+# What search engines and product feeds tell shoppers about delivery (products/seo.py,
+# products/feed.py): business days to prepare a parcel, then days in transit.
+SHIPPING_HANDLING_DAYS = _days("SHIPPING_HANDLING_DAYS", "1-2")
+SHIPPING_TRANSIT_DAYS = _days("SHIPPING_TRANSIT_DAYS", "2-4")
+
+# The right of withdrawal, in days from delivery (SPEC §4, §12): the CGV, the order page and
+# the return policy that search engines read.
+WITHDRAWAL_DAYS = env.int("WITHDRAWAL_DAYS", default=14)
+if WITHDRAWAL_DAYS < 14:
+    raise ImproperlyConfigured("WITHDRAWAL_DAYS must be 14 or more: French law asks 14 days.")
+
+# A piece's condition when the owner does not choose one (Product.condition): neuf,
+# occasion or vintage.
+PRODUCT_CONDITION_DEFAULT = env.str("PRODUCT_CONDITION_DEFAULT", default="vintage")
+if PRODUCT_CONDITION_DEFAULT not in {"neuf", "occasion", "vintage"}:
+    raise ImproperlyConfigured("PRODUCT_CONDITION_DEFAULT must be neuf, occasion or vintage.")
 
 # Stripe. Empty keys with DEBUG on mean offline mode: a built-in Stripe-compatible
 # server under /_stripe/ (payments/offline) plays Stripe's part.

@@ -258,7 +258,7 @@ def test_category_page_lists_its_pieces_only(client, make_product, categories):
     assert "<h1>Luminaires</h1>" in html
     assert "Lampes recâblées." in html
     assert "<title>Luminaires · Boutique</title>" in html
-    assert '<link rel="canonical" href="http://127.0.0.1:8000/categories/luminaires/">' in html
+    assert '<link rel="canonical" href="https://boutique.test/categories/luminaires/">' in html
     assert _listed(client, "/categories/luminaires/", vendues="0") == [lamp.pk]
     assert _listed(client, "/categories/luminaires/", q="applique") == [sold_lamp.pk]
 

@@ -65,7 +65,7 @@ def test_each_page_is_served_at_its_path(client, db, slug):
     assert response.status_code == 200
     assert f"<h1>{page.title}</h1>" in html
     assert f"<title>{page.title} · Boutique</title>" in html
-    assert f'<link rel="canonical" href="http://127.0.0.1:8000/pages/{slug}/">' in html
+    assert f'<link rel="canonical" href="https://boutique.test/pages/{slug}/">' in html
 
 
 def test_the_drafts_link_the_pages_they_refer_to_and_every_link_works(client, db):

@@ -3,7 +3,7 @@ JSON-LD, the gallery's images, /sitemap.xml and /robots.txt."""
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from xml.etree import ElementTree
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from products.demo import demo_image
 from products.legal import LEGAL_PAGES
-from products.models import Category, Product, ProductImage
+from products.models import Category, Product
 
 APP_URL = "https://boutique.example"
 
@@ -57,6 +57,12 @@ class _Head(HTMLParser):
             self.ld_json[-1] += data
 
 
+def _ld(head: _Head, kind: str) -> dict:
+    """The one JSON-LD block of this @type on the page."""
+    [data] = [d for d in map(json.loads, head.ld_json) if d["@type"] == kind]
+    return data
+
+
 def _head(client: Client, path: str) -> tuple[_Head, str]:
     response = client.get(path)
     assert response.status_code == 200
@@ -64,24 +70,6 @@ def _head(client: Client, path: str) -> tuple[_Head, str]:
     parser = _Head()
     parser.feed(html)
     return parser, html
-
-
-@pytest.fixture
-def photographed(make_product) -> Product:
-    """A piece with a main photo and two more, in a category."""
-    category = Category.objects.create(name="Luminaires", slug="luminaires")
-    product = make_product(
-        name="Lampe champignon",
-        slug="lampe-champignon",
-        description="Opaline blanche et pied laiton.",
-        price="145.00",
-        category=category,
-    )
-    product.image.save("lampe.jpg", demo_image("Lampe"), save=True)
-    for position, alt in [(2, "Le pied en laiton"), (1, "La lampe allumée")]:
-        extra = ProductImage(product=product, alt=alt, position=position)
-        extra.image.save(f"lampe-{position}.jpg", demo_image(alt), save=True)
-    return product
 
 
 # Product page
@@ -129,7 +117,7 @@ def test_json_ld_availability_follows_the_status(client, make_product, state, av
 
     head, _ = _head(client, product.get_absolute_url())
 
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["@context"] == "https://schema.org"
     assert data["@type"] == "Product"
     assert data["name"] == "Carafe"
@@ -142,7 +130,7 @@ def test_json_ld_availability_follows_the_status(client, make_product, state, av
 def test_json_ld_lists_the_photos_and_the_category(client, photographed):
     head, _ = _head(client, photographed.get_absolute_url())
 
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["category"] == "Luminaires"
     assert data["image"][0] == f"{APP_URL}{photographed.photo_large.url}"
     assert len(data["image"]) == 3
@@ -157,7 +145,7 @@ def test_json_ld_cannot_be_closed_by_the_owners_text(client, make_product):
 
     assert "</script><script>alert(1)" not in html
     assert "\\u003C/script\\u003E\\u003Cscript\\u003Ealert(1)" in html
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["name"] == "</script><script>alert(1)</script>"
     assert data["description"] == "<!-- & \u2028 '"
 
@@ -183,7 +171,8 @@ def test_gallery_shows_every_photo_in_order_with_srcset_and_sizes(client, photog
         assert (img["width"], img["height"]) == ("640", "640")
         assert img["sizes"]
     assert "loading" not in slides[0]
-    assert all(img["loading"] == "lazy" for img in slides[1:])
+    assert slides[0]["fetchpriority"] == "high"
+    assert all(img["loading"] == "lazy" and "fetchpriority" not in img for img in slides[1:])
     # Without JavaScript: each thumbnail links to its photo's anchor.
     for n in (1, 2, 3):
         assert f'id="photo-{n}"' in html
@@ -200,7 +189,7 @@ def test_a_single_photo_needs_no_thumbnails(client, make_product):
     assert "gallery__thumbs" not in html
 
 
-def test_catalogue_cards_use_small_renditions_lazily(client, photographed, make_product):
+def test_catalogue_cards_use_small_renditions(client, photographed, make_product):
     make_product(name="Sans photo")
 
     head, html = _head(client, "/")
@@ -210,10 +199,27 @@ def test_catalogue_cards_use_small_renditions_lazily(client, photographed, make_
     assert card["srcset"] == (
         f"{photographed.card_small.url} 320w, {photographed.card_large.url} 640w"
     )
-    assert (card["width"], card["height"], card["loading"]) == ("320", "320", "lazy")
+    assert (card["width"], card["height"]) == ("320", "320")
     assert card["alt"] == "Lampe champignon"
     # A piece without photo: a neutral placeholder that names the link.
     assert 'role="img" aria-label="Sans photo (photo à venir)"' in html
+
+
+def test_the_first_row_of_cards_loads_first_and_the_rest_lazily(client, make_products):
+    """The first four cards (a row at the widest layout; the first is a phone's largest
+    picture) load at once with high priority; the others wait for the scroll."""
+    make_products(7, image="products/piece.jpg")
+
+    head, _ = _head(client, "/")
+
+    cards = [img for img in head.images if "320w" in img.get("srcset", "")]
+    assert len(cards) == 7
+    for card in cards[:4]:
+        assert card["fetchpriority"] == "high"
+        assert "loading" not in card
+    for card in cards[4:]:
+        assert card["loading"] == "lazy"
+        assert "fetchpriority" not in card
 
 
 def test_renditions_are_written_when_the_photo_is_saved(photographed):
@@ -259,7 +265,7 @@ def test_shop_name_and_tagline_come_from_settings(client, make_product, settings
     )
     assert head.meta["og:site_name"] == "Brocante des Lilas"
     assert "© Brocante des Lilas" in html
-    [data] = [json.loads(text) for text in head.ld_json]
+    data = _ld(head, "Product")
     assert data["offers"]["seller"]["name"] == "Brocante des Lilas"
 
 
@@ -296,13 +302,86 @@ def test_sitemap_lists_every_piece_sold_ones_too_categories_and_legal_pages(
         f"{APP_URL}/categories/luminaires/",
         *(f"{APP_URL}{page.url}" for page in LEGAL_PAGES),
     }
-    lastmods = {
+    lastmods = _lastmods(client)
+    assert lastmods[f"{APP_URL}/produits/carafe/"] == _w3c(sold.updated_at)
+
+
+def _lastmods(client: Client) -> dict[str, str | None]:
+    root = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    return {
         url.findtext(f"{SITEMAP_NS}loc"): url.findtext(f"{SITEMAP_NS}lastmod")
         for url in root.iter(f"{SITEMAP_NS}url")
     }
-    assert (
-        lastmods[f"{APP_URL}/produits/carafe/"] == timezone.localdate(sold.updated_at).isoformat()
-    )
+
+
+def _w3c(when) -> str:
+    """A W3C datetime to the second, in the shop's time zone, as the sitemap writes it."""
+    return timezone.localtime(when).replace(microsecond=0).isoformat()
+
+
+def _a_week_ago(*products: Product) -> None:
+    week_ago = timezone.now() - timedelta(days=7)
+    Product.objects.filter(pk__in=[p.pk for p in products]).update(updated_at=week_ago)
+    Category.objects.update(updated_at=week_ago)
+
+
+def test_lastmod_moves_with_a_sale_and_a_return_to_sale_not_with_a_hold(client, make_product):
+    """`mark_sold` writes with update(), which skips auto_now: the sale's page said « Vendu »
+    while the sitemap still named last week. A hold moves nothing: it lapses by itself."""
+    from django.db import transaction
+
+    from products import stock
+
+    lights = Category.objects.create(name="Luminaires", slug="luminaires")
+    vase = make_product(slug="vase", category=lights)
+    other = make_product(slug="lampe", category=lights)
+    _a_week_ago(vase, other)
+    before = _lastmods(client)
+    page = f"{APP_URL}/produits/vase/"
+
+    with transaction.atomic():
+        stock.hold_products(
+            stock.lock_products([vase.pk]),
+            order_id=None,
+            until=timezone.now() + timedelta(minutes=30),
+        )
+    assert _lastmods(client) == before
+
+    started = timezone.now().replace(microsecond=0)
+    with transaction.atomic():
+        stock.mark_sold(p.pk for p in stock.lock_products([vase.pk]))
+    after_sale = _lastmods(client)
+    vase.refresh_from_db()
+    assert after_sale[page] == _w3c(vase.updated_at)
+    assert datetime.fromisoformat(after_sale[page]) >= started
+    # The category page and the catalogue show the card: they move too; the other piece not.
+    assert after_sale[f"{APP_URL}/categories/luminaires/"] == after_sale[page]
+    assert after_sale[f"{APP_URL}/"] == after_sale[page]
+    assert after_sale[f"{APP_URL}/produits/lampe/"] == before[f"{APP_URL}/produits/lampe/"]
+
+    _a_week_ago(vase, other)
+    stock.put_back_on_sale([vase.pk], owned=lambda ids: set())
+    vase.refresh_from_db()
+    assert _lastmods(client)[page] == _w3c(vase.updated_at) != before[page]
+
+
+def test_renaming_a_category_moves_the_lastmod_of_the_pages_that_show_it(client, make_product):
+    lights = Category.objects.create(name="Luminaires", slug="luminaires")
+    make_product(slug="lampe", category=lights)
+    make_product(slug="vase")
+    _a_week_ago(*Product.objects.all())
+    before = _lastmods(client)
+
+    lights.name = "Lampes et appliques"
+    lights.save()
+
+    after = _lastmods(client)
+    changed = {loc for loc in after if after[loc] != before[loc]}
+    assert changed == {
+        f"{APP_URL}/",
+        f"{APP_URL}/categories/luminaires/",
+        f"{APP_URL}/produits/lampe/",
+    }
 
 
 def test_robots_txt_keeps_crawlers_out_of_cart_checkout_and_admin(client, db):

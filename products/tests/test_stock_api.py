@@ -88,16 +88,37 @@ def test_status_is_the_global_one(client, make_product, state, status, in_stock)
     assert entry["in_stock"] is in_stock
 
 
-def test_no_proxy_may_serve_stale_stock(client, make_product):
-    """Every answer, fresh or not modified, must be revalidated and is private."""
+EARLY_PATH = "products.middleware.StockPollMiddleware"
+
+
+@pytest.mark.parametrize("path", ["early", "full stack"])
+@pytest.mark.parametrize("shared_seconds", [5, 12])
+def test_a_shared_cache_may_hold_an_answer_a_few_seconds_browsers_revalidate(
+    client, make_product, settings, path, shared_seconds
+):
+    """Every answer (fresh, not modified, refused) says `public, max-age=0,
+    s-maxage=STOCK_SHARED_SECONDS`, and nothing per visitor: no cookie set, no `Vary:
+    Cookie`, even for a visitor who sends a session and a CSRF cookie. Both through the
+    polls' early path (products/middleware.py) and through the whole middleware stack."""
+    settings.STOCK_SHARED_SECONDS = shared_seconds
+    if path == "full stack":
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != EARLY_PATH]
     product = make_product()
+    client.post(reverse("cart:add", args=[product.pk]))  # a session, as an open tab has
+    client.get("/")  # and a CSRF cookie
+    assert {"sessionid", "csrftoken"} <= client.cookies.keys()
+
     fresh = get(client, str(product.pk))
     not_modified = get(client, str(product.pk), if_none_match=fresh["ETag"])
+    refused = get(client, "abc")
 
-    for response in (fresh, not_modified):
-        directives = {d.strip() for d in response["Cache-Control"].split(",")}
-        assert {"no-cache", "private"} <= directives
-        assert "public" not in directives
+    assert (fresh.status_code, not_modified.status_code, refused.status_code) == (200, 304, 400)
+    for response in (fresh, not_modified, refused):
+        assert response["Cache-Control"] == f"public, max-age=0, s-maxage={shared_seconds}"
+        assert "Set-Cookie" not in response.headers
+        assert not response.cookies
+        assert "cookie" not in response.headers.get("Vary", "").lower()
+    assert not_modified["ETag"] == fresh["ETag"]
 
 
 def test_matching_etag_gives_304_without_a_body(client, make_product):

@@ -13,6 +13,10 @@ os.environ.setdefault("STRIPE_SECRET_KEY", "sk_test_offline")
 os.environ.setdefault("STRIPE_WEBHOOK_SECRET", "whsec_test_secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("LOG_FORMAT", "plain")
+# DEBUG is off here (as pytest-django runs tests), so APP_URL must be a public address: one in
+# the .test domain (RFC 6761), which never resolves, whatever a developer's shell or .env says.
+# Tests that follow links to a live server point settings.APP_URL at it themselves.
+os.environ["APP_URL"] = "https://boutique.test"
 os.environ["STRIPE_OFFLINE"] = "false"  # refused with DEBUG off; switched on below
 
 from shop.settings import *  # noqa: F403

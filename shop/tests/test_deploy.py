@@ -105,6 +105,57 @@ def test_start_up_refuses_a_missing_secret(tmp_path, name):
     assert f"{name} must be set when DEBUG is off" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("app_url", "message"),
+    [
+        ("", "APP_URL must be set when DEBUG is off"),
+        ("http://127.0.0.1:8000", "APP_URL points at this machine"),
+    ],
+)
+def test_start_up_refuses_app_url_unset_or_local(tmp_path, app_url, message):
+    """With DEBUG off, an APP_URL unset (the README's deployment steps once allowed it) or on
+    this machine stops start-up: every canonical link, the sitemap and the feed would lead
+    to the visitor's own computer."""
+    result = run_python(
+        LOAD_SETTINGS + "print('started')", production_env(tmp_path, APP_URL=app_url)
+    )
+
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert "django.core.exceptions.ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WITHDRAWAL_DAYS", "7", "WITHDRAWAL_DAYS must be 14 or more"),
+        ("PRODUCT_CONDITION_DEFAULT", "comme neuf", "PRODUCT_CONDITION_DEFAULT must be neuf"),
+        ("SHIPPING_TRANSIT_DAYS", "4-2", "SHIPPING_TRANSIT_DAYS must be days"),
+        ("STOCK_SHARED_SECONDS", "-1", "STOCK_SHARED_SECONDS must be 0 or more"),
+    ],
+)
+def test_start_up_refuses_a_listing_setting_that_would_mislead(tmp_path, name, value, message):
+    """What search engines and CDNs are told comes from settings: a wrong one stops start-up
+    with a message saying what is expected, rather than publishing it."""
+    result = run_python(
+        LOAD_SETTINGS + "print('started')", production_env(tmp_path, **{name: value})
+    )
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_development_starts_without_app_url(tmp_path):
+    """`make run` (DEBUG on) needs no APP_URL: links point at the local server."""
+    env = production_env(tmp_path, DEBUG="true", APP_URL="")
+    result = run_python(LOAD_SETTINGS + "print(settings.APP_URL)", env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8000"
+
+
 def test_start_up_refuses_offline_stripe_with_debug_off(tmp_path):
     """STRIPE_OFFLINE (simulated payments) is refused in production (SPEC §9)."""
     result = run_python(

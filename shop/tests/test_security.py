@@ -79,7 +79,7 @@ def test_content_security_policy_allows_this_origin_only(client, product, path):
     assert directives["frame-ancestors"] == ["'none'"]
     assert directives["form-action"] == [
         "'self'",
-        "http://127.0.0.1:8000",
+        "https://boutique.test",
         "https://checkout.stripe.com",
     ]
     header = client.get(path, secure=True)["Content-Security-Policy"]

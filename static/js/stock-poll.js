@@ -142,7 +142,9 @@
       method: "GET",
       headers: headers,
       cache: "no-store",
-      credentials: "same-origin",
+      // No cookie: the answer is the same for everyone, and a shared cache (CDN) in
+      // front of the shop serves it to every tab without a per-visitor key.
+      credentials: "omit",
       signal: controller ? controller.signal : undefined,
     })
       .then(function (response) {

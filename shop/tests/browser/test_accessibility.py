@@ -177,7 +177,7 @@ def test_the_purchase_path_works_with_the_keyboard_alone(page, live_server, make
     tab_to(page, "Ajouter au panier")
     page.keyboard.press("Enter")
     expect(page.locator(".cart-count")).to_have_text("1")
-    tab_to(page, "Panier 1")
+    tab_to(page, "Panier 1 pièce")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/panier/$"))
     tab_to(page, "J'ai lu et j'accepte les conditions générales de vente")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0007_pages_markup_and_addresses'),
+        ('products', '0008_condition_and_category_updated_at'),
     ]
 
     operations = [
