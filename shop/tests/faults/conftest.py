@@ -194,6 +194,11 @@ class Shop:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def https_base(self) -> str:
+        """The address a browser sees behind the router: what a form's Referer names."""
+        return f"https://127.0.0.1:{self.port}"
+
     def manage(self, *args: str, timeout: float = 120, check: bool = True) -> str:
         result = subprocess.run(
             [str(BIN / "python"), "manage.py", *args],
@@ -213,7 +218,8 @@ class Shop:
         return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
 
     def start(self) -> "Shop":
-        self.env["APP_URL"] = f"https://127.0.0.1:{self.port}"
+        # Not this machine: with DEBUG off the settings refuse a local APP_URL.
+        self.env["APP_URL"] = "https://boutique-faults.test"
         self.env["PORT"] = str(self.port)
         self.log = (self.root / f"gunicorn-{self.port}.log").open("w")
         procfile = (BASE_DIR / "Procfile").read_text()

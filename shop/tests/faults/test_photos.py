@@ -67,7 +67,7 @@ class Owner:
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {
             **ROUTER,
-            "Referer": self.shop.env["APP_URL"] + path,
+            "Referer": self.shop.https_base + path,
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
         }
         response = requests.request(

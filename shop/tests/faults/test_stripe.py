@@ -23,7 +23,7 @@ class Visitor:
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         headers = {
             **ROUTER,
-            "Referer": self.shop.env["APP_URL"] + "/",
+            "Referer": self.shop.https_base + "/",
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
         }
         response = requests.request(
