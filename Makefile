@@ -8,7 +8,7 @@ PORT ?= 8000
 APP_URL ?= http://127.0.0.1:$(PORT)
 DEV_ENV = DEBUG=true APP_URL=$(APP_URL)
 
-.PHONY: run test lint format migrate demo superuser reconcile bench clean
+.PHONY: run test faults lint format migrate demo superuser reconcile bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(VENV)/.dev
 	@command -v chromium >/dev/null 2>&1 || sh .ci/install-chromium || true
 	@sh .ci/install-vnu || true
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## faults: the shop under gunicorn while PostgreSQL, the mail server, Redis and Stripe fail (SPEC §13)
+faults: $(VENV)/.dev
+	$(PY) -m pytest -m faults shop/tests/faults $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,15 @@ def _empty_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _mail_server_not_paused() -> None:
+    """A process pauses its mail sending after a mail server failure (payments/outbox.py):
+    each test starts without a pause left by another."""
+    from payments.services import mail
+
+    mail._paused_until = 0.0
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path) -> None:
     """Uploaded and generated images go to a temporary folder, not the project's."""
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -51,7 +51,7 @@ def webhook(port: int, args, workdir: Path, runs: list[Run]) -> bool:
     paid orders per second over the whole run, then every order is checked."""
     import queue
 
-    from payments.models import Order, OrderItem, StripeEvent
+    from payments.models import Order, OrderItem, OutboxMessage, StripeEvent
     from products.models import Product
 
     orders = open_orders(args.orders)
@@ -95,7 +95,7 @@ def webhook(port: int, args, workdir: Path, runs: list[Run]) -> bool:
     after = cpu_snapshot(port)
     profile_end(profiler)
     # The sales' e-mails: after each response (default) or by the send_mails worker.
-    waiting = Order.objects.filter(pk__in=ids, paid_mail_pending=True)
+    waiting = OutboxMessage.objects.filter(order_id__in=ids, status=OutboxMessage.Status.PENDING)
     drain_started = time.perf_counter()
     while waiting.exists() and time.perf_counter() - drain_started < 120:
         time.sleep(0.2)

@@ -15,3 +15,10 @@ class PaymentsConfig(AppConfig):
         stock.register_piece_owners(
             stock.PieceOwners(owned=sold_to_paid_order, put_back_on_sale=put_back_on_sale)
         )
+
+        # Every e-mail queued in a transaction is sent after the response, once it commits
+        # (unless MAIL_WORKER): the outbox says when, the senders' service does it.
+        from payments import outbox
+        from payments.services import mail
+
+        outbox.mails_queued.connect(mail.mails_queued, dispatch_uid="payments-mail-after-response")

@@ -83,10 +83,6 @@ class Order(models.Model):
     refund_pending = models.BooleanField("remboursement à envoyer", default=False)
     session_expiry_pending = models.BooleanField("session à expirer", default=False)
     last_error = models.TextField("dernière erreur", blank=True)
-    # The sale's e-mails (the buyer's confirmation, the owner's note), written with the sale
-    # and lowered once the buyer's message is sent: after the response, by `send_mails`
-    # (MAIL_WORKER) or by `reconcile`. Never lost silently.
-    paid_mail_pending = models.BooleanField("confirmation à envoyer", default=False)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
     paid_at = models.DateTimeField("payée le", null=True, blank=True)
@@ -106,11 +102,6 @@ class Order(models.Model):
                 fields=["paid_at"],
                 condition=Q(status="paid", shipped_at__isnull=True),
                 name="order_to_ship",
-            ),
-            models.Index(
-                fields=["paid_at"],
-                condition=Q(paid_mail_pending=True),
-                name="order_paid_mail_pending",
             ),
         ]
 
@@ -190,3 +181,54 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.stripe_id}"
+
+
+class OutboxMessage(models.Model):
+    """One e-mail of the outbox (payments/outbox.py): written in the transaction of the
+    decision that causes it, then sent, once, by whichever sender claims it first."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "À envoyer"
+        SENT = "sent", "Envoyé"
+        REFUSED = "refused", "Refusé"
+
+    # One message per key, ever: queuing it again (an event handled twice) changes nothing.
+    key = models.CharField("clé", max_length=200, unique=True)
+    to = models.JSONField("destinataires")
+    reply_to = models.JSONField("répondre à", default=list, blank=True)
+    subject = models.CharField("objet", max_length=255)
+    # `<template>.txt` (and `.html` when it exists), rendered when the message is sent.
+    template = models.CharField("modèle", max_length=200)
+    context = models.JSONField("contenu", default=dict, blank=True)
+    # [[maker's dotted path, object id], ...]: each file is made when the message is sent.
+    attachments = models.JSONField("pièces jointes", default=list, blank=True)
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name="commande",
+    )
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Failed sends of this message (the server refused it); a server that does not answer
+    # is no fault of the message's and counts none.
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    next_attempt_at = models.DateTimeField("prochain essai", null=True, blank=True)
+    # A sender holds the message until then while it sends it.
+    claimed_until = models.DateTimeField("en cours d'envoi jusqu'à", null=True, blank=True)
+    last_error = models.CharField("dernier problème", max_length=500, blank=True)
+    error_detail = models.TextField("détail technique", blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "e-mail"
+        verbose_name_plural = "e-mails"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(status="pending"), name="outbox_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

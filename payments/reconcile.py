@@ -9,9 +9,10 @@ an open session whose order never learnt of it (Stripe's answer to its creation 
 lost) is expired; then it sends again the refunds and session expiries flagged on orders
 (`refund_pending`, `session_expiry_pending`), and releases the holds still kept
 by orders that are no longer open (a payment took one of their pieces and the
-process stopped before the others were released), and sends the sales' e-mails still
-flagged ten minutes on (`paid_mail_pending`). Every step is idempotent, so
-a second run finds nothing to do.
+process stopped before the others were released), releases the pieces of a `pending` order
+that never got its Checkout Session (the process stopped while Stripe was answering), and
+sends every e-mail of the outbox that no other sender holds, whatever its age. Every step is
+idempotent, so a second run finds nothing to do.
 """
 
 import logging
@@ -20,12 +21,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils.timezone import now
 
-from payments import notifications, services, stripe_client
-from payments.models import Order
+from payments import services, stripe_client
+from payments.exceptions import StripeUnavailable
+from payments.models import Order, OutboxMessage
+from payments.services import mail
+from payments.services.release import fail_order
 from payments.stripe_shapes import delayed_payment_failed, is_paid, order_reference_of
 from products.models import Product
 
@@ -33,8 +38,10 @@ logger = logging.getLogger(__name__)
 
 # What an order already shows once a session's news has reached it.
 SETTLED_BY_PAYMENT = (Order.Status.PAID, Order.Status.REFUNDED)
-# A sale's e-mails still waiting after this are sent by reconcile.
-LATE_MAIL = timedelta(minutes=10)
+# A pending order still without a Checkout Session this long after Commander will never
+# get one: the process that was asking Stripe for it stopped (Stripe's answer takes at most
+# stripe_client.BUDGET_SECONDS, and the worker is stopped at 30 s).
+SESSION_NEVER_CREATED = timedelta(minutes=5)
 
 
 @dataclass
@@ -51,7 +58,9 @@ class ReconcileReport:
     refunds_retried: list[str] = field(default_factory=list)
     session_expiries_retried: list[str] = field(default_factory=list)
     holds_released: list[str] = field(default_factory=list)
-    sale_mails_sent: list[str] = field(default_factory=list)
+    sessionless_released: list[str] = field(default_factory=list)
+    mails_sent: int = 0
+    mails_refused: int = 0
     unknown_sessions: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -66,7 +75,9 @@ class ReconcileReport:
             or self.refunds_retried
             or self.session_expiries_retried
             or self.holds_released
-            or self.sale_mails_sent
+            or self.sessionless_released
+            or self.mails_sent
+            or self.mails_refused
         )
 
 
@@ -74,19 +85,26 @@ def reconcile(*, since: timedelta) -> ReconcileReport:
     """Apply the Checkout Sessions created in the last `since` that the shop missed, then
     retry every pending refund and session expiry and release the holds of closed orders.
 
-    Raises StripeUnavailable (payments.exceptions) when the sessions cannot be listed; a failure
-    on one session or one order is recorded in the report and the run goes on.
+    Raises StripeUnavailable (payments.exceptions) when the sessions cannot be listed (after
+    the steps that need no Stripe: holds released, e-mails sent); a failure on one session or
+    one order is recorded in the report and the run goes on.
     """
     report = ReconcileReport()
+    _release_orders_without_session(report)
     created_after = int(time.time() - since.total_seconds())
-    sessions = stripe_client.list_checkout_sessions(created_after=created_after)
+    try:
+        sessions = stripe_client.list_checkout_sessions(created_after=created_after)
+    except StripeUnavailable:
+        _release_stranded_holds(report)
+        send_waiting_mails(report)
+        raise
     report.sessions_seen = len(sessions)
     orders = _orders_of(sessions)
     for session in sessions:
         _reconcile_session(session, orders, report)
     _retry_pending_calls(report)
     _release_stranded_holds(report)
-    _send_late_sale_mails(report)
+    send_waiting_mails(report)
     logger.info(
         "Reconcile done: %s sessions, %s payments, %s expiries, %s refunds retried, %s errors",
         report.sessions_seen,
@@ -210,15 +228,46 @@ def _retry(call, order: Order, what: str, done: list[str], report: ReconcileRepo
         report.errors.append(f"{order.reference}: {what} still pending ({reason})")
 
 
-def _send_late_sale_mails(report: ReconcileReport) -> None:
-    """Sales whose e-mails are still flagged ten minutes on: the worker that was to send
-    them after the response stopped, or the mail server was down."""
+def send_waiting_mails(report: ReconcileReport) -> None:
+    """Every e-mail of the outbox that no other sender holds, whatever its age or its next
+    try: the worker that was to send it after the response stopped, the mail server was
+    down, no `send_mails` runs. Runs without Stripe too (a failed listing of the sessions
+    still sends them: `reconcile` calls it in that case)."""
     try:
-        while sent := notifications.send_pending_sale_mails(paid_before=now() - LATE_MAIL):
-            report.sale_mails_sent += sent
+        sent = mail.send_pending(timeout=settings.EMAIL_TIMEOUT, due_only=False)
     except Exception as error:
-        logger.exception("Reconcile could not send the sales' e-mails")
-        report.errors.append(f"sale e-mails not sent ({error})")
+        logger.exception("Reconcile could not send the waiting e-mails")
+        report.errors.append(f"e-mails not sent ({error})")
+        return
+    report.mails_sent += len(sent.sent)
+    report.mails_refused += len(sent.refused)
+    if sent.server_error:
+        waiting = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).count()
+        report.errors.append(
+            f"mail server unavailable, {waiting} e-mail(s) wait ({sent.server_error})"
+        )
+
+
+def _release_orders_without_session(report: ReconcileReport) -> None:
+    """Pending orders that never got their Checkout Session: the process creating it stopped
+    (killed at its timeout, a deploy) before it could record the session or fail the order.
+    Their pieces go back on sale; a session Stripe did create is expired by the next run (an
+    open session of an order that is no longer pending)."""
+    stale = Order.objects.filter(
+        status=Order.Status.PENDING,
+        checkout_url="",
+        created_at__lt=now() - SESSION_NEVER_CREATED,
+    ).values_list("pk", "reference")
+    for order_id, reference in stale.order_by("pk"):
+        try:
+            fail_order(
+                order_id=order_id, error="Session de paiement jamais créée (processus arrêté)."
+            )
+        except Exception as error:  # the next order still gets its turn
+            logger.exception("Reconcile could not release an order", extra={"order": reference})
+            report.errors.append(f"{reference}: holds not released ({error})")
+        else:
+            report.sessionless_released.append(reference)
 
 
 def _release_stranded_holds(report: ReconcileReport) -> None:

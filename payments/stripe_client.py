@@ -18,9 +18,20 @@ from payments.exceptions import InvalidSignature, StripeRejected, StripeUnavaila
 
 logger = logging.getLogger(__name__)
 
-# Seconds to wait for Stripe: a shopper is waiting on the other side of "Commander".
-TIMEOUT = (5, 20)
-NETWORK_RETRIES = 2
+# Seconds to wait for Stripe (to connect, then for each read): a shopper is waiting on the
+# other side of "Commander", and gunicorn stops a worker after 30 s. One retry (stripe-python
+# waits 0.5 s before it, and sends the same idempotency key): at worst
+# 2 × (1.5 + 3) + 0.5 = 9.5 s for a call, within BUDGET_SECONDS (SPEC §13). Stripe answers a
+# Checkout Session's creation in 0.3-0.5 s (BENCHMARKS.md).
+TIMEOUT = (1.5, 3.0)
+NETWORK_RETRIES = 1
+RETRY_DELAY = 0.5  # stripe-python's first delay (HTTPClient.INITIAL_DELAY)
+BUDGET_SECONDS = 10.0
+
+
+def worst_case_seconds() -> float:
+    """The longest one call can take, every attempt timing out."""
+    return (NETWORK_RETRIES + 1) * sum(TIMEOUT) + NETWORK_RETRIES * RETRY_DELAY
 
 
 @dataclass(frozen=True)

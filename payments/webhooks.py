@@ -26,15 +26,12 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from payments import services, stripe_client
+from payments import notifications, services, stripe_client
 from payments.exceptions import InvalidSignature, UnknownOrder, WebhookRejected
 from payments.models import Order, StripeEvent
 from payments.services.locking import lock_event
@@ -42,7 +39,6 @@ from payments.stripe_shapes import (
     envelope_problem,
     object_problem,
     order_reference_of,
-    reported_amount,
     reports_payment,
 )
 
@@ -243,31 +239,7 @@ def _report_unknown_order(row: StripeEvent, event_type: str, obj: dict[str, Any]
         logger.warning("Stripe event %s names no order of the shop", row.stripe_id, extra=extra)
         return
     logger.error("Payment received for no known order: %s", row.stripe_id, extra=extra)
-    transaction.on_commit(
-        partial(_mail_owner_unknown_order, row.stripe_id, event_type, obj), robust=True
-    )
-
-
-def _mail_owner_unknown_order(event_id: str, event_type: str, obj: dict[str, Any]) -> None:
-    if not settings.OWNER_EMAIL:
-        return
-    amount = reported_amount(obj)
-    amount_text = f"{amount / 100:.2f}" if type(amount) is int else "inconnu"
-    body = (
-        "Stripe a signalé un paiement qui ne correspond à aucune commande de la boutique.\n\n"
-        f"Événement Stripe : {event_id} ({event_type})\n"
-        f"Objet Stripe : {obj.get('id') or 'inconnu'}\n"
-        f"Référence indiquée : {_named_reference(obj) or 'aucune'}\n"
-        f"Montant : {amount_text} {(obj.get('currency') or '').upper()}\n\n"
-        "Vérifiez ce paiement dans le tableau de bord Stripe : s'il ne correspond à aucune "
-        "vente, remboursez-le depuis Stripe.\n"
-    )
-    send_mail(
-        f"Paiement sans commande : {event_id}",
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        [settings.OWNER_EMAIL],
-    )
+    notifications.payment_without_order(event_id=row.stripe_id, event_type=event_type, obj=obj)
 
 
 def _named_reference(obj: dict[str, Any]) -> str:

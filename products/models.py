@@ -6,7 +6,7 @@ from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
-from products.photos import CARD_SIZES, PHOTO_SIZES, card, photo
+from products.photos import CARD_SIZES, PHOTO_SIZES, card, check_photo_size, photo
 
 
 class Category(models.Model):
@@ -91,7 +91,9 @@ class Product(models.Model):
     slug = models.SlugField("slug", max_length=200, unique=True)
     description = models.TextField("description", blank=True)
     price = models.DecimalField("prix (€)", max_digits=10, decimal_places=2)
-    image = models.ImageField("photo", upload_to="products/", blank=True)
+    image = models.ImageField(
+        "photo", upload_to="products/", blank=True, validators=[check_photo_size]
+    )
     in_stock = models.BooleanField("en stock", default=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     updated_at = models.DateTimeField("modifié le", auto_now=True)
@@ -179,7 +181,7 @@ class ProductImage(models.Model):
     product = models.ForeignKey(
         Product, verbose_name="pièce", on_delete=models.CASCADE, related_name="images"
     )
-    image = models.ImageField("photo", upload_to="products/")
+    image = models.ImageField("photo", upload_to="products/", validators=[check_photo_size])
     alt = models.CharField(
         "texte alternatif",
         max_length=200,

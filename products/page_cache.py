@@ -15,8 +15,9 @@ rendered for its request, as before.
 
 Keys hold only what changes the page: the path, and for the catalogue its known parameters
 normalised (`CatalogueQuery`, a page number). Other parameters are ignored, so a flood of
-junk query strings finds one entry. Only a `200` is kept; a 404 is raised before anything
-is stored.
+junk query strings finds one entry; a search (`?q=`) is never kept, since its words are
+the visitor's and unbounded in number: the cache holds a bounded set of pages whatever
+visitors type. Only a `200` is kept; a 404 is raised before anything is stored.
 """
 
 import functools

@@ -62,10 +62,14 @@ def _page_number(request: HttpRequest) -> int:
     return int(value) if len(value) < 10 else 0
 
 
-def _catalogue_key(request: HttpRequest) -> tuple:
-    """What makes one catalogue page differ from another, besides its path."""
+def _catalogue_key(request: HttpRequest) -> tuple | None:
+    """What makes one catalogue page differ from another, besides its path; None for a page
+    never kept: a search (the words are the visitor's, unbounded in number: one entry per
+    distinct search would let anyone grow the cache without limit, SPEC §13)."""
     query = CatalogueQuery.from_params(request.GET)
-    return (query.words, query.sort, query.show_sold, _page_number(request))
+    if query.words:
+        return None
+    return (query.sort, query.show_sold, _page_number(request))
 
 
 @require_safe

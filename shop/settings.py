@@ -69,6 +69,8 @@ MIDDLEWARE = [
     # Work deferred until the response has left (shop/after_response.py): order e-mails.
     "shop.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy on every response (django-permissions-policy), the polls' included.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # The stock API's polls, answered here without the rest of the stack (products/middleware.py).
     "products.middleware.StockPollMiddleware",
@@ -116,13 +118,14 @@ TEMPLATES = [
 WSGI_APPLICATION = "shop.wsgi.application"
 
 # Database: SQLite by default, any django-environ URL otherwise. Connections are kept open
-# between requests. They are not checked before reuse unless CONN_HEALTH_CHECKS is on: the
-# check is one more round trip per request (8-14% of a database request), while a
-# connection broken by a database restart fails one request per process and is then
-# replaced (docs/decisions/0007-stock-version-and-caches.md).
+# between requests and checked before reuse (CONN_HEALTH_CHECKS, SPEC §4 and §13): after a
+# database restart or failover, the first request of each worker finds its connection broken
+# and opens a new one instead of answering 500. The check is one `SELECT 1` on the first query
+# of a request; the cached answers (stock polls, pages from the shared cache) run no query and
+# pay nothing (docs/decisions/0013-faults-outbox-and-timeouts.md).
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a writer instead of failing at once with "database is locked";
     # IMMEDIATE takes the write lock when a transaction starts, so two
@@ -135,9 +138,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # processes and machines, which is what lets the stock API answer from it
 # (products/stock_version.py). Correctness never depends on it.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Redis answers in well under a millisecond: a connection or an answer that takes longer than
+# this is a Redis in trouble, and the request goes on without it (shop/cache.py skips it for
+# REDIS_PAUSE_SECONDS after a failure, so that only one request per process waits).
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.25)
+REDIS_PAUSE_SECONDS = env.float("REDIS_PAUSE_SECONDS", default=5.0)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
-    # Django's Redis backend, keeping its redis-py client between calls (shop/cache.py).
+    # Django's Redis backend, keeping its redis-py client between calls and skipping a Redis
+    # that does not answer (shop/cache.py).
     CACHES["default"]["BACKEND"] = "shop.cache.RedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT}
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -213,9 +225,25 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boutique <boutique@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OWNER_EMAIL = env.str("OWNER_EMAIL", default="")
-# On: a separate `python manage.py send_mails` process sends the sales' e-mails (the web
-# workers spend no CPU on them); off (default): each is sent right after the response.
+# Every e-mail is a row of the outbox (payments/outbox.py), written with the decision that
+# causes it. Off (default): the web worker sends it right after the response, giving up after
+# MAIL_REQUEST_TIMEOUT seconds per exchange with the mail server and not trying again for
+# MAIL_PAUSE_SECONDS after a failure. On: a separate `python manage.py send_mails` process sends
+# them (the web workers spend no time on them). `reconcile` sends whatever is still waiting.
 MAIL_WORKER = env.bool("MAIL_WORKER", default=False)
+# Seconds to wait for the mail server at each step of an exchange (Django's smtp backend);
+# within gunicorn's 30 s, and never on a path a shopper waits for (SPEC §13).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+MAIL_REQUEST_TIMEOUT = env.float("MAIL_REQUEST_TIMEOUT", default=0.5)
+MAIL_PAUSE_SECONDS = env.float("MAIL_PAUSE_SECONDS", default=60.0)
+# How long a sender holds a message it is sending; a sender stopped dead (a killed worker)
+# leaves it to the next sender after this.
+MAIL_CLAIM_SECONDS = env.float("MAIL_CLAIM_SECONDS", default=120.0)
+if not 0 < EMAIL_TIMEOUT <= 10 or not 0 < MAIL_REQUEST_TIMEOUT <= EMAIL_TIMEOUT:
+    raise ImproperlyConfigured(
+        "EMAIL_TIMEOUT must be between 0 and 10 seconds, and MAIL_REQUEST_TIMEOUT at most "
+        "EMAIL_TIMEOUT (gunicorn stops a worker after 30 s)."
+    )
 
 # Shop behaviour.
 SHOP_NAME = env.str("SHOP_NAME", default="Boutique")
@@ -394,6 +422,35 @@ CONTENT_SECURITY_POLICY = {
         ),
         "frame-ancestors": [NONE],
     },
+}
+
+# Permissions-Policy (django-permissions-policy): the shop uses none of these browser features,
+# so no page, and nothing a page could embed, may ask for them.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
 }
 
 # django-axes: lock the admin login after repeated failures. Counted per (address, username):

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from payments import limits, services
 from payments.admin import views
 from payments.admin.common import ServiceWrittenAdmin, stripe_link, when
+from payments.admin.emails import OrderEmailInline
 from payments.admin.filters import ConflictFilter, ShipmentFilter, StripeCallPendingFilter
 from payments.models import Order, OrderItem
 from payments.selectors import TimelineEntry, order_timeline
@@ -90,7 +91,7 @@ class OrderAdmin(ServiceWrittenAdmin):
     ]
     date_hierarchy = "created_at"
     list_per_page = 50
-    inlines = [OrderItemInline]
+    inlines = [OrderItemInline, OrderEmailInline]
     fieldsets = [
         (
             None,

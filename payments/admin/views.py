@@ -126,5 +126,9 @@ def _orders_url(**query: Any) -> str:
 def _shipment_message(order: Order, change: Any) -> str:
     if change is services.update_tracking:
         return f"Suivi de la commande {order.reference} modifié (aucun nouvel e-mail)."
-    to = order.customer_email or "personne (e-mail inconnu)"
-    return f"Commande {order.reference} expédiée : e-mail de suivi envoyé à {to}."
+    if not order.customer_email:
+        return f"Commande {order.reference} expédiée (e-mail du client inconnu : aucun e-mail)."
+    return (
+        f"Commande {order.reference} expédiée : l'e-mail de suivi à {order.customer_email} "
+        "part dans l'instant (son état est affiché sur la commande, « E-mails de la commande »)."
+    )

@@ -7,7 +7,8 @@
 - `refunds`: a paid order is refunded (a conflict, a wrong amount, the owner's decision);
 - `stripe_calls`: the calls to Stripe decided in a transaction, made after its commit;
 - `stripe_objects`: what a Checkout Session or a PaymentIntent from Stripe says is applied;
-- `shipping`: the shipment of a paid order.
+- `shipping`: the shipment of a paid order;
+- `mail`: the senders of the outbox's e-mails (payments/outbox.py queues them).
 
 Services write; reads are in payments/selectors.py, errors in payments/exceptions.py, what
 Stripe's objects say in payments/stripe_shapes.py, prices in payments/pricing.py.

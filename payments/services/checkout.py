@@ -34,8 +34,9 @@ SESSION_EXTRA = timedelta(minutes=1)
 HOLD_EXTRA = timedelta(minutes=3)
 CANCEL_SALT = "payments.cancel"
 # How long the second click of a double click waits for the session the first one is
-# creating (Stripe's answer); an order older than this without a session is given up.
-SESSION_CREATION_WAIT = timedelta(seconds=30)
+# creating (Stripe's answer: stripe_client.BUDGET_SECONDS at most); an order older than this
+# without a session is given up. Within gunicorn's 30 s with room for the rest of the request.
+SESSION_CREATION_WAIT = timedelta(seconds=stripe_client.BUDGET_SECONDS + 2)
 
 
 def start_checkout(

@@ -5,6 +5,10 @@
 3. products by ascending id (`products.stock.lock_products`, or `lock_paid_order`);
 4. orders by ascending id (`lock_order`, `lock_order_alone`, `lock_paid_order`).
 
+Apart from these, an outbox message (`lock_waiting_message`) is locked alone, in a short
+transaction of its own that takes no other lock: the e-mail senders' claim
+(payments/services/mail.py).
+
 A transition reads without locks to learn the ids, locks here, then re-checks under the lock
 what it read. Nothing else in the shop writes `select_for_update` or takes an advisory lock:
 a new service that needs a lock asks for it here (products/stock.py keeps the products' own
@@ -20,7 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper
+from django.db.models import DateTimeField, ExpressionWrapper, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
@@ -163,3 +167,10 @@ def after_commit(fn: Callable[..., object], order_id: int) -> None:
 def db_now_plus(delta: timedelta) -> ExpressionWrapper:
     """`now + delta` on the database's clock, the clock that statuses are read with."""
     return ExpressionWrapper(Now() + delta, output_field=DateTimeField())
+
+
+def lock_waiting_message(waiting: QuerySet) -> Any:
+    """Inside a short transaction of its own: the first of these outbox messages (by id)
+    that no other transaction holds, locked; one held by another sender is skipped, never
+    waited for (SKIP LOCKED). None when every one is held, or none waits."""
+    return waiting.order_by("pk").select_for_update(skip_locked=True).first()

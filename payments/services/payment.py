@@ -106,12 +106,10 @@ def _complete_payment_details(order: Order, payment: Payment) -> None:
         return
     order.save(update_fields=[*changed, "updated_at"])
     if "customer_email" in changed:
-        notify = (
-            notifications.order_paid
-            if order.status == Order.Status.PAID
-            else notifications.order_refunded
-        )
-        transaction.on_commit(lambda: notify(order.pk, to_owner=False), robust=True)
+        if order.status == Order.Status.PAID:
+            notifications.confirmation(order=order)
+        else:
+            notifications.refund(order=order, to_owner=False)
 
 
 def _sell(order: Order, products: list[Product], orders: dict[int, Order]) -> str:
@@ -122,11 +120,8 @@ def _sell(order: Order, products: list[Product], orders: dict[int, Order]) -> st
     OrderItem.objects.filter(order=order).update(sold=True)
     order.status = Order.Status.PAID
     order.paid_at = timezone.now()
-    order.paid_mail_pending = True
-    order.save(
-        update_fields=[*PAYMENT_FIELDS, "status", "paid_at", "paid_mail_pending", "updated_at"]
-    )
-    after_commit(notifications.sale_mails, order.pk)
+    order.save(update_fields=[*PAYMENT_FIELDS, "status", "paid_at", "updated_at"])
+    notifications.sale(order=order)
     return "paid"
 
 

@@ -4,7 +4,6 @@ The refund itself reaches Stripe after commit (`stripe_calls.refund_now`)."""
 
 import logging
 from collections.abc import Iterable
-from functools import partial
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -29,7 +28,7 @@ def refund_in_transaction(order: Order, products: list[Product], *, reason: str)
     order.refund_pending = bool(order.stripe_payment_intent_id)
     order.save()
     after_commit(refund_now, order.pk)
-    after_commit(notifications.order_refunded, order.pk)
+    notifications.refund(order=order, to_owner=True)
     logger.error("Paid order refunded automatically (%s)", reason, extra={"order": order.reference})
     return f"refunded ({reason})"
 
@@ -48,7 +47,7 @@ def refund_paid_order(*, order_id: int, put_back_on_sale: bool) -> str:
         order.refund_pending = bool(order.stripe_payment_intent_id)
         order.save()
         after_commit(refund_now, order.pk)
-        after_commit(partial(notifications.order_refunded, to_owner=False), order.pk)
+        notifications.refund(order=order, to_owner=False)
     return "refunded (admin)"
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from payments import notifications
 from payments.exceptions import ShipmentRefused
 from payments.models import Order
-from payments.services.locking import after_commit, lock_order_alone
+from payments.services.locking import lock_order_alone
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def ship_order(
         order.shipped_at = timezone.now()
         _set_tracking(order, carrier, tracking_number, tracking_url)
         order.save(update_fields=[*TRACKING_FIELDS, "shipped_at", "updated_at"])
-        after_commit(notifications.order_shipped, order.pk)
+        notifications.shipment(order=order)
     logger.info("Order shipped", extra={"order": order.reference})
     return order
 

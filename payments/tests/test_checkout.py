@@ -520,6 +520,49 @@ def test_several_unavailable_pieces_are_named_in_one_french_sentence(make_produc
     assert {p.pk for p in refused.value.unavailable} == {vase.pk, lampe.pk}
 
 
+def test_stripe_calls_fit_well_within_gunicorns_timeout():
+    """SPEC §13: a call to Stripe, its retry included, takes 10 s at most (gunicorn stops a
+    worker at 30 s: the order must be failed and its hold released before that)."""
+    assert stripe_client.worst_case_seconds() <= stripe_client.BUDGET_SECONDS <= 10
+    http = stripe_client._client()._requestor._client
+    assert http._timeout == stripe_client.TIMEOUT
+
+
+def test_a_stripe_slower_than_the_timeout_releases_the_hold_at_once(
+    make_product, settings, monkeypatch
+):
+    """Stripe answers after the timeout, every time: Commander gives up within its budget,
+    the order fails, the piece is on sale again and the shopper is back at the cart with a
+    French message (never a 500, never a hold for nobody)."""
+    from bench import stripe_stub
+
+    port = _closed_port()
+    server = stripe_stub.start(port, latency=2.0)
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{port}"
+    monkeypatch.setattr(stripe_client, "TIMEOUT", (0.5, 0.5))
+    piece = make_product()
+    client = cart_client(piece)
+    try:
+        started = time.monotonic()
+        response = commander(client)
+        elapsed = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("cart:detail")
+    assert elapsed < stripe_client.worst_case_seconds() + 0.5
+    order = Order.objects.get()
+    assert order.status == Order.Status.FAILED
+    assert "timed out" in order.last_error.lower() or "timeout" in order.last_error.lower()
+    assert status_of(piece) == StockStatus.AVAILABLE
+    assert (
+        "Le paiement est momentanément indisponible"
+        in client.get(response["Location"]).content.decode()
+    )
+
+
 def test_the_refusal_agrees_with_the_piece_never_with_its_name(make_product):
     """A masculine name reads right too, and a name in guillemets is nested as “ ”."""
     pichet = make_product(name="Pichet « Provence »", in_stock=False)

@@ -6,11 +6,13 @@ import io
 import itertools
 import socket
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from payments import exceptions, services, stripe_client
 from payments.models import Order
@@ -330,7 +332,7 @@ def test_stripe_unreachable_is_a_clear_command_error(db, settings):
     """Stripe down: the command fails (non-zero exit) with a plain message, nothing done."""
     settings.STRIPE_API_BASE = f"http://127.0.0.1:{_closed_port()}"
 
-    with pytest.raises(CommandError, match="Stripe could not be reached, nothing was reconciled"):
+    with pytest.raises(CommandError, match="Stripe could not be reached, no Checkout Session"):
         _reconcile()
 
 
@@ -445,3 +447,30 @@ def test_a_session_whose_creation_answer_was_lost_is_expired(stripe_server, monk
     assert not order.session_expiry_pending
     assert f"Lost sessions expired: 1\n  - {order.reference}" in output
     assert "Nothing to reconcile." in _reconcile()
+
+
+def test_a_pending_order_that_never_got_its_session_is_released(stripe_server):
+    """The worker creating the session was stopped (killed at its timeout, a deploy) before
+    it could record the session or fail the order: after a few minutes, reconcile gives the
+    pieces back. A younger one may still be waiting for Stripe's answer: left alone."""
+    old_piece, young_piece = _piece(), _piece()
+    old, young = (
+        Order.objects.create(total=p.price, items_total=p.price, shopper_id="s")
+        for p in (old_piece, young_piece)
+    )
+    for order, piece in ((old, old_piece), (young, young_piece)):
+        order.items.create(product=piece, name=piece.name, price=piece.price)
+        Product.objects.filter(pk=piece.pk).update(
+            held_by=order, held_until=timezone.now() + timedelta(minutes=33)
+        )
+    Order.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=6))
+
+    output = _reconcile()
+
+    old.refresh_from_db()
+    assert old.status == Order.Status.FAILED
+    assert _status(old_piece) == StockStatus.AVAILABLE
+    assert f"Pending orders that never got a session, released: 1\n  - {old.reference}" in output
+    assert Order.objects.get(pk=young.pk).status == Order.Status.PENDING
+    assert _status(young_piece) == StockStatus.RESERVED
+    assert "never got a session, released: 0" in _reconcile()

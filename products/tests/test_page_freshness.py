@@ -331,13 +331,27 @@ def test_a_cached_page_runs_no_query(client, pieces, django_assert_num_queries):
 def test_junk_parameters_share_the_pages_entry(client, pieces):
     if not cached():
         pytest.skip("no shared cache: nothing is kept")
-    page(client, "/", q="pièce")
+    page(client, "/", tri="prix")
     before = kept()
 
-    page(client, "/", q="  pièce ", utm_source="x", fbclid="y")
-    page(client, "/", q="pièce", page="1", tri="n'importe-quoi")
-    page(client, "/", q="pièce", page="abc")  # not a number: the first page, its entry
-    assert client.get("/", {"q": "pièce", "page": "999"}).status_code == 404  # never kept
+    page(client, "/", tri="prix", utm_source="x", fbclid="y")
+    page(client, "/", tri="prix", page="1", vendues="n'importe-quoi")
+    page(client, "/", tri="prix", page="abc")  # not a number: the first page, its entry
+    assert client.get("/", {"tri": "prix", "page": "999"}).status_code == 404  # never kept
+
+    assert kept() == before
+
+
+def test_searches_are_not_kept_whatever_visitors_type(client, pieces):
+    """SPEC §13: nothing a visitor types grows the cache; each search is rendered."""
+    if not cached():
+        pytest.skip("no shared cache: nothing is kept")
+    page(client, "/")
+    before = kept()
+
+    for n in range(30):
+        markup = page(client, "/", q=f"pièce {n}")
+        assert "pièce" in markup
 
     assert kept() == before
 

@@ -51,6 +51,16 @@ def test_pages_carry_the_security_headers(client, product, path):
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert int(response["Content-Length"]) == len(response.content)
+    # django-permissions-policy (SPEC §13): no browser feature the shop does not use.
+    policy = response["Permissions-Policy"]
+    for feature in ("camera=()", "geolocation=()", "microphone=()", "payment=()", "usb=()"):
+        assert feature in policy
+
+
+def test_permissions_policy_on_static_files_and_errors(client, product):
+    for path in ("/static/css/shop.css", "/produits/introuvable/", "/healthz"):
+        response = client.get(path, secure=True)
+        assert "camera=()" in response["Permissions-Policy"], path
 
 
 @pytest.mark.parametrize("path", ["/", LOGIN_URL])

@@ -8,8 +8,9 @@ from payments.reconcile import ReconcileReport, reconcile
 
 class Command(BaseCommand):
     help = (
-        "Apply the paid or expired Checkout Sessions the webhook missed, then retry pending "
-        "refunds and session expiries. Idempotent: schedule it (e.g. hourly)."
+        "Apply the paid or expired Checkout Sessions the webhook missed, retry pending refunds "
+        "and session expiries, release holds no open checkout needs, send the waiting e-mails. "
+        "Idempotent: schedule it (e.g. every 15 minutes)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,7 +29,8 @@ class Command(BaseCommand):
             report = reconcile(since=timedelta(hours=since))
         except StripeUnavailable as error:
             raise CommandError(
-                f"Stripe could not be reached, nothing was reconciled: {error}"
+                "Stripe could not be reached, no Checkout Session was reconciled (the waiting "
+                f"e-mails were sent, the holds of closed orders released): {error}"
             ) from error
         self._print(report, since=since)
         if report.errors:
@@ -65,7 +67,13 @@ class Command(BaseCommand):
                 len(report.holds_released),
                 report.holds_released,
             ),
-            ("Sale e-mails sent late", len(report.sale_mails_sent), report.sale_mails_sent),
+            (
+                "Pending orders that never got a session, released",
+                len(report.sessionless_released),
+                report.sessionless_released,
+            ),
+            ("E-mails sent", report.mails_sent, []),
+            ("E-mails refused for good", report.mails_refused, []),
             ("Sessions of no order of this shop", len(report.unknown_sessions), []),
             ("Errors", len(report.errors), report.errors),
         ]
