@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.flatpages",
     "django.contrib.sitemaps",
     "imagekit",
+    "django_countries",
     "import_export",
     "axes",
     "csp",
@@ -307,6 +308,26 @@ SHIPPING_TRANSIT_DAYS = _days("SHIPPING_TRANSIT_DAYS", "2-4")
 WITHDRAWAL_DAYS = env.int("WITHDRAWAL_DAYS", default=14)
 if WITHDRAWAL_DAYS < 14:
     raise ImproperlyConfigured("WITHDRAWAL_DAYS must be 14 or more: French law asks 14 days.")
+
+# Who sells (SPEC §4, §12): the identity invoices, legal pages and e-mails carry. Empty
+# values are shown on the owner's dashboard as what is missing before opening.
+SELLER_NAME = env.str("SELLER_NAME", default="")
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="")
+SELLER_SIREN = env.str("SELLER_SIREN", default="")
+# Empty: VAT franchise (« TVA non applicable, art. 293 B du CGI »). Set: prices include VAT
+# at VAT_RATE percent and invoices show HT / TVA / TTC.
+SELLER_VAT_NUMBER = env.str("SELLER_VAT_NUMBER", default="")
+try:
+    VAT_RATE = Decimal(env.str("VAT_RATE", default="20").strip().replace(",", "."))
+except InvalidOperation:
+    VAT_RATE = Decimal(-1)
+if not VAT_RATE.is_finite() or not 0 <= VAT_RATE < 100:
+    raise ImproperlyConfigured("VAT_RATE must be a percentage, such as 20 or 5.5.")
+# Where buyers write: the reply-to of every e-mail to a buyer, the contact of the legal pages.
+SELLER_EMAIL = env.str("SELLER_EMAIL", default="") or OWNER_EMAIL
+# The consumer mediator the seller joined (Code de la consommation L612-1).
+MEDIATOR_NAME = env.str("MEDIATOR_NAME", default="")
+MEDIATOR_URL = env.str("MEDIATOR_URL", default="")
 
 # A piece's condition when the owner does not choose one (Product.condition): neuf,
 # occasion or vintage.
