@@ -74,6 +74,13 @@ class Order(models.Model):
     carrier = models.CharField("transporteur", max_length=100, blank=True)
     tracking_number = models.CharField("numéro de suivi", max_length=100, blank=True)
     tracking_url = models.URLField("lien de suivi", max_length=500, blank=True)
+    # Recorded by the owner (« marquer livrée »); the withdrawal period runs from it, else
+    # from `shipped_at` + 7 days (SPEC §12).
+    delivered_at = models.DateTimeField("livrée le", null=True, blank=True)
+    # The buyer's online withdrawal (SPEC §12): when it was submitted, and the declaration
+    # as it was recorded and acknowledged (reference, name, e-mail, pieces, date and time).
+    withdrawn_at = models.DateTimeField("rétractation reçue le", null=True, blank=True)
+    withdrawal_declaration = models.JSONField("déclaration de rétractation", null=True, blank=True)
     refund_reason = models.CharField(
         "motif du remboursement", max_length=20, choices=RefundReason.choices, blank=True
     )

@@ -139,7 +139,7 @@ def test_a_paid_checkout_with_shipping_is_a_clean_sale_with_the_address(
     """The whole path over HTTP: Commander, the simulated Checkout page collecting its
     prefilled address and phone, the signed webhook. Stripe's amount (pieces + shipping)
     equals the order's total: the piece is sold, the address and phone are on the order,
-    the thank-you page and both e-mails show them."""
+    the thank-you page and both e-mails show them, the country by its French name."""
     piece = make_product(name="Lampe laiton", price="45.00")
     client, order = commander(piece)
 
@@ -171,12 +171,15 @@ def test_a_paid_checkout_with_shipping_is_a_clean_sale_with_the_address(
     assert "Paiement confirmé" in thanks
     assert f"8,00{NBSP}€" in thanks
     assert DEFAULT_ADDRESS["line1"] in thanks
+    assert "France" in thanks
 
     buyer, owner = sorted(mail.outbox, key=lambda m: m.to[0] != "client@example.com")
     assert buyer.subject == f"Votre commande {order.reference} est confirmée"
     assert f"Livraison : 8,00{NBSP}€" in buyer.body
     assert f"Total : 53,00{NBSP}€" in buyer.body
     assert DEFAULT_ADDRESS["line1"] in buyer.body
+    assert "France" in buyer.body
+    assert "\nFR" not in buyer.body
     [(html, kind)] = buyer.alternatives
     assert kind == "text/html"
     assert DEFAULT_ADDRESS["line1"] in html
@@ -184,6 +187,7 @@ def test_a_paid_checkout_with_shipping_is_a_clean_sale_with_the_address(
     assert owner.subject == f"Pièce vendue : commande {order.reference}"
     assert "Lampe laiton" in owner.body
     assert f"Tél. {DEFAULT_PHONE}" in owner.body
+    assert "France" in owner.body
     assert reverse("admin:payments_order_packing_slip", args=[order.pk]) in owner.body
 
 
