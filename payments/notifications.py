@@ -15,7 +15,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from payments import outbox
-from payments.models import Order
+from payments.models import CreditNote, Order, Refund
 from payments.stripe_shapes import order_reference_of, reported_amount
 
 EMAIL = "payments/email/"
@@ -44,16 +44,42 @@ def shipment(*, order: Order) -> None:
     )
 
 
-def refund(*, order: Order, to_owner: bool) -> None:
+def refund(
+    *,
+    order: Order,
+    to_owner: bool,
+    refund: Refund | None = None,
+    credit_note: CreditNote | None = None,
+) -> None:
     """A refund: one the shop could not avoid (piece already sold, wrong amount), which the
-    owner hears about too, or one the owner decided."""
+    owner hears about too, or one the owner decided (`refund`, in full or in part, with its
+    credit note attached when the order was a sale)."""
+    key = f"refund:{order.reference}:buyer"
+    context: dict[str, Any] = {}
+    attachments = []
+    if refund is not None and refund.reason == Order.RefundReason.ADMIN:
+        key = f"refund:{order.reference}:{refund.pk}:buyer"
+        context = {"amount": str(refund.amount), "partial": refund.partial}
+    if credit_note is not None:
+        context["credit_note"] = credit_note.number
+        attachments.append(
+            outbox.Attachment("payments.documents.credit_note_attachment", credit_note.refund_id)
+        )
+    partial = bool(context.get("partial"))
     mails = [
         outbox.Mail(
-            key=f"refund:{order.reference}:buyer",
+            key=key,
             to=[order.customer_email],
-            subject=f"Votre commande {order.reference} a été remboursée",
+            subject=(
+                f"Remboursement partiel de votre commande {order.reference}"
+                if partial
+                else f"Votre commande {order.reference} a été remboursée"
+            ),
             template=EMAIL + "order_refunded",
             order=order,
+            context=context,
+            attachments=attachments,
+            reply_to=[settings.SELLER_EMAIL],
         )
     ]
     if to_owner:
@@ -96,12 +122,15 @@ def payment_without_order(*, event_id: str, event_type: str, obj: dict[str, Any]
 
 
 def _confirmation(order: Order) -> outbox.Mail:
+    """The invoice goes with it: issued in the sale's transaction, made into a PDF when the
+    e-mail is sent (found by the order: it is issued after this row is queued)."""
     return outbox.Mail(
         key=f"sale:{order.reference}:buyer",
         to=[order.customer_email],
         subject=f"Votre commande {order.reference} est confirmée",
         template=EMAIL + "order_paid",
         order=order,
+        attachments=[outbox.Attachment("payments.documents.invoice_attachment", order.pk)],
     )
 
 

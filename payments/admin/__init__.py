@@ -3,6 +3,8 @@
 - `orders`: the orders, their lines and their actions;
 - `events`: the Stripe event log, and its reprocess action;
 - `emails`: the outbox's e-mails (sent, waiting, refused), and its send-again action;
+- `documents`: refunds (the confirmation, an order's refunds), invoices and credit notes
+  (read-only), their export for the accountant;
 - `filters`: the orders' list filters (to ship, Stripe calls pending, conflicts);
 - `views`: the owner's own pages (the shipment form, the packing slip, the dashboard);
 - `common`: what orders and events share (read-only rows, links to Stripe's dashboard).
@@ -13,11 +15,15 @@ save from the change form would write the whole row back and could undo what a w
 committed in the meantime.
 """
 
+from payments.admin.documents import CreditNoteAdmin, InvoiceAdmin, RefundInline
 from payments.admin.emails import OrderEmailInline, OutboxMessageAdmin
 from payments.admin.events import StripeEventAdmin
 from payments.admin.orders import OrderAdmin, OrderItemInline
 
 __all__ = [
+    "CreditNoteAdmin",
+    "InvoiceAdmin",
+    "RefundInline",
     "OrderAdmin",
     "OrderEmailInline",
     "OrderItemInline",

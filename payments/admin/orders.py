@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 from payments import limits, services
 from payments.admin import views
 from payments.admin.common import ServiceWrittenAdmin, stripe_link, when
+from payments.admin.documents import OrderRefundsMixin, RefundInline
 from payments.admin.emails import OrderEmailInline
 from payments.admin.filters import ConflictFilter, ShipmentFilter, StripeCallPendingFilter
 from payments.models import Order, OrderItem
@@ -59,7 +60,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceWrittenAdmin):
+class OrderAdmin(OrderRefundsMixin, ServiceWrittenAdmin):
     list_display = [
         "reference",
         "status_badge",
@@ -91,7 +92,7 @@ class OrderAdmin(ServiceWrittenAdmin):
     ]
     date_hierarchy = "created_at"
     list_per_page = 50
-    inlines = [OrderItemInline, OrderEmailInline]
+    inlines = [OrderItemInline, RefundInline, OrderEmailInline]
     fieldsets = [
         (
             None,
@@ -109,6 +110,7 @@ class OrderAdmin(ServiceWrittenAdmin):
             },
         ),
         ("Client", {"fields": ["customer_email", "shipping_display"]}),
+        OrderRefundsMixin.REFUND_FIELDSET,
         (
             "Expédition",
             {
@@ -139,7 +141,7 @@ class OrderAdmin(ServiceWrittenAdmin):
         ("Historique", {"fields": ["timeline"]}),
     ]
     readonly_fields = flatten_fieldsets(fieldsets)
-    actions = ["refund_and_put_back_on_sale", "refund_only", "retry_stripe_calls"]
+    actions = ["refund", "retry_stripe_calls"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The change permission allows the actions (on the list); a single order is only
@@ -295,46 +297,8 @@ class OrderAdmin(ServiceWrittenAdmin):
         ]
         return own + super().get_urls()
 
-    # --- Actions: each calls a service, then says what came of it.
-
-    @admin.action(
-        description="Rembourser (et remettre les pièces en vente)", permissions=["change"]
-    )
-    def refund_and_put_back_on_sale(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._refund_orders(request, queryset, put_back_on_sale=True)
-
-    @admin.action(description="Rembourser (sans remettre en vente)", permissions=["change"])
-    def refund_only(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._refund_orders(request, queryset, put_back_on_sale=False)
-
-    def _refund_orders(
-        self, request: HttpRequest, queryset: QuerySet[Order], *, put_back_on_sale: bool
-    ) -> None:
-        refunded, skipped, pending = services.refund_paid_orders(
-            orders=queryset, put_back_on_sale=put_back_on_sale
-        )
-        if refunded:
-            back = " et pièces remises en vente" if put_back_on_sale else ""
-            self.message_user(
-                request,
-                f"{len(refunded)} commande(s) remboursée(s){back} : {', '.join(refunded)}.",
-                messages.SUCCESS,
-            )
-        if pending:
-            self.message_user(
-                request,
-                "Stripe n'a pas reçu le remboursement de "
-                f"{', '.join(pending)} : il sera relancé (action « Relancer les appels Stripe "
-                "en attente » ou commande reconcile).",
-                messages.WARNING,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                f"Ignorée(s), car non payée(s) : {', '.join(skipped)}. "
-                "Seule une commande payée peut être remboursée.",
-                messages.WARNING,
-            )
+    # --- Actions: each calls a service, then says what came of it (the refund's leads to
+    # its confirmation page: payments/admin/documents.py).
 
     @admin.action(description="Relancer les appels Stripe en attente", permissions=["change"])
     def retry_stripe_calls(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

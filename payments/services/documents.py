@@ -1,0 +1,97 @@
+"""Invoices and credit notes, issued in the transaction that decides them (SPEC §12): an
+invoice when an order becomes a sale (services/payment.py), a credit note for each refund of
+a sale (services/refunds.py). A payment refunded because it never became a sale (a piece
+already sold, a wrong amount) has neither.
+
+Each is numbered under its yearly counter's lock (`locking.insert_numbered`), which the
+caller takes as its LAST write: every sale waits on the invoices' counter from the moment it
+takes it until its commit. Its content is decided here, once (payments/document_content.py).
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from payments.document_content import credit_note_content, document_year, invoice_content
+from payments.models import CreditNote, Invoice, Order, Refund
+from payments.services.locking import insert_numbered
+
+
+def issue_invoice(*, order: Order, lines: Iterable[tuple[str, Decimal]]) -> Invoice:
+    """The invoice of a sale that just happened (`order.paid_at` set): `lines` are its
+    pieces as paid (name, price). Inside the sale's transaction, as its last write."""
+    lines = list(lines)
+    paid_at = order.paid_at or timezone.now()
+    content = invoice_content(
+        issued_at=paid_at,
+        reference=order.reference,
+        email=order.customer_email,
+        shipping_address=order.shipping_address,
+        lines=lines,
+        shipping_cost=order.shipping_cost,
+        paid_at=paid_at,
+        payment_reference=order.stripe_payment_intent_id,
+    )
+    invoice = insert_numbered(
+        Invoice,
+        kind=Invoice.KIND,
+        year=document_year(paid_at),
+        values={
+            "order": order,
+            "issued_at": paid_at,
+            "content": content,
+            "total": Decimal(content["totals"]["ttc"]),
+        },
+    )
+    return invoice
+
+
+def issue_credit_note(*, refund: Refund, invoice: Invoice, at: datetime) -> CreditNote:
+    """The credit note of a refund of a sale (`invoice`, the sale's): the amount refunded,
+    the invoice it corrects. Inside the refund's transaction, as its last write."""
+    content = credit_note_content(
+        issued_at=at,
+        invoice_number=invoice.number,
+        invoice=invoice.content,
+        amount=refund.amount,
+        reason=refund.note,
+    )
+    note = insert_numbered(
+        CreditNote,
+        kind=CreditNote.KIND,
+        year=document_year(at),
+        values={
+            "invoice": invoice,
+            "refund": refund,
+            "issued_at": at,
+            "content": content,
+            "total": refund.amount,
+        },
+    )
+    return note
+
+
+def complete_invoice_buyer(*, order: Order) -> None:
+    """A sale's invoice issued before the buyer's e-mail or address were known (Stripe's
+    PaymentIntent, which carries neither, came before the Checkout Session): the event that
+    brings them completes the invoice's buyer, once, before the buyer receives it (the
+    confirmation goes once the e-mail is known). Nothing else of an issued invoice ever
+    changes; PostgreSQL's trigger allows this and only this (migration 0012). Under the
+    order's lock."""
+    invoice = Invoice.objects.filter(order=order).first()
+    if invoice is None:
+        return
+    content = dict(invoice.content)
+    buyer = dict(content["buyer"])
+    address = order.shipping_address or None
+    if not buyer.get("email") and order.customer_email:
+        buyer["email"] = order.customer_email
+    if not content.get("shipping_address") and address:
+        content["shipping_address"] = address
+        buyer["name"] = buyer.get("name") or address.get("name") or ""
+    content["buyer"] = buyer
+    if content != invoice.content:
+        QuerySet.update(Invoice.objects.filter(pk=invoice.pk), content=content)
