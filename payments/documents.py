@@ -160,4 +160,4 @@ def _text(value: str) -> str:
 
 
 def _amount(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",")
+    return f"{value + 0:.2f}".replace(".", ",")  # + 0: no « -0,00 »

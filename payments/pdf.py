@@ -8,6 +8,7 @@ no-break spaces of French amounts print the same on every reader. A character th
 lacks (a piece named in another script) is printed as its closest Latin form, or « ? ».
 """
 
+import logging
 import unicodedata
 from collections.abc import Mapping
 from datetime import date
@@ -26,9 +27,12 @@ from payments.document_content import CREDIT_NOTE
 from products.templatetags.shop_words import country_name
 
 FONT = "Vera"
-FONT_FILES = {"": "Vera.ttf", "B": "VeraBd.ttf", "I": "VeraIt.ttf"}
+FONT_FILES = {"": "Vera.ttf", "B": "VeraBd.ttf"}
 NBSP = "\N{NO-BREAK SPACE}"
 GREY = (90, 90, 90)
+
+# fontTools reports every step of the font's subsetting at INFO: a hundred lines per PDF.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 LINE = (200, 200, 200)
 
 
@@ -67,6 +71,13 @@ def printable(text: str) -> str:
         folded = "".join(c for c in folded if ord(c) in known and not unicodedata.combining(c))
         out.append(folded or "?")
     return "".join(out)
+
+
+def one_line(text: str) -> str:
+    """`printable(text)` for a cell that never wraps: Vera's no-break space glyph is twice as
+    wide as its space, so a cell prints a plain space (fpdf2's wrapping text does the same
+    with the no-break spaces it keeps together)."""
+    return printable(text).replace(NBSP, " ")
 
 
 def euros(amount: str | Decimal) -> str:
@@ -121,7 +132,7 @@ class _Document(FPDF):
 
     def text_line(self, text: str, *, size: float = 9.5, style: str = "", h: float = 4.6):
         self.set_font(FONT, style, size)
-        self.multi_cell(0, h, printable(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.multi_cell(0, h, printable(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def footer(self) -> None:
         seller = self.content["seller"]
@@ -133,7 +144,7 @@ class _Document(FPDF):
             parts.append(f"SIREN {seller['siren']}")
         parts.append(f"{self.title_word} {self.number}")
         parts.append(f"page {self.page_no()}/{{nb}}")
-        self.cell(0, 5, printable(" · ".join(parts)), align="C")
+        self.cell(0, 5, one_line(" · ".join(parts)), align="C")
         self.set_text_color(0, 0, 0)
 
     # --- Blocks -----------------------------------------------------------------------------
@@ -142,7 +153,7 @@ class _Document(FPDF):
         seller, content = self.content["seller"], self.content
         top = self.get_y()
         self.set_font(FONT, "B", 15)
-        self.cell(100, 8, printable(seller["shop_name"]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.cell(100, 8, one_line(seller["shop_name"]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_font(FONT, "", 9)
         lines = [seller["name"], *seller["address"].splitlines()]
         if seller["siren"]:
@@ -152,7 +163,7 @@ class _Document(FPDF):
         if seller["email"]:
             lines.append(seller["email"])
         for line in filter(None, (line.strip() for line in lines)):
-            self.cell(100, 4.4, printable(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(100, 4.4, one_line(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         left_bottom = self.get_y()
 
         self.set_xy(120, top)
@@ -169,7 +180,7 @@ class _Document(FPDF):
             facts.append(("Facture", f"{invoice['number']} du {french_date(invoice['date'])}"))
         for label, value in facts:
             self.set_x(120)
-            self.cell(72, 5, printable(f"{label} : {value}"), align="R")
+            self.cell(72, 5, one_line(f"{label} : {value}"), align="R")
             self.ln(5)
         self.set_y(max(left_bottom, self.get_y()) + 6)
 
@@ -182,7 +193,7 @@ class _Document(FPDF):
         self.set_font(FONT, "", 9.5)
         for line in [buyer["name"], buyer["email"]]:
             if line:
-                self.cell(85, 4.6, printable(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                self.cell(85, 4.6, one_line(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         left_bottom = self.get_y()
         if address:
             self.set_xy(110, top)
@@ -192,7 +203,7 @@ class _Document(FPDF):
             for line in address:
                 self.ln(4.6)
                 self.set_x(110)
-                self.cell(82, 4.6, printable(line))
+                self.cell(82, 4.6, one_line(line))
             self.ln(4.6)
         self.set_y(max(left_bottom, self.get_y()) + 6)
         if self.credit_note:
@@ -251,8 +262,8 @@ class _Document(FPDF):
         for name, amount, style in rows:
             self.set_x(110)
             self.set_font(FONT, style, 10.5 if style else 9.5)
-            self.cell(54, 6, printable(name), align="R")
-            self.cell(28, 6, printable(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.cell(54, 6, one_line(name), align="R")
+            self.cell(28, 6, one_line(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(4)
 
     def mentions(self) -> None:
