@@ -287,7 +287,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.order_id} · {self.amount} €"
+        return f"Remboursement de {self.amount} €"
 
     @property
     def amount_cents(self) -> int:
