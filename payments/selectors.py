@@ -11,8 +11,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from payments.exceptions import UnknownOrder
-from payments.models import Order, OrderItem, StripeEvent
+from payments.models import Invoice, Order, OrderItem, StripeEvent
 from products.models import Product, StockStatus
+from products.templatetags.money import euros
 
 # Paid, not yet shipped: the owner's default view of the orders.
 TO_SHIP = Q(status=Order.Status.PAID, shipped_at__isnull=True)
@@ -75,7 +76,23 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
     entries = [TimelineEntry(order.created_at, "Commande créée, pièces réservées")]
     if order.paid_at:
         entries.append(TimelineEntry(order.paid_at, "Paiement enregistré, pièces vendues"))
-    if order.refunded_at:
+    invoice = Invoice.objects.filter(order=order).only("number", "issued_at").first()
+    if invoice is not None:
+        entries.append(TimelineEntry(invoice.issued_at, f"Facture {invoice.number} émise"))
+    refunds = list(order.refunds.select_related("credit_note"))
+    for refund in refunds:
+        note = getattr(refund, "credit_note", None)
+        what = f"Remboursement de {euros(refund.amount)} décidé"
+        if refund.note:
+            what += f" ({refund.note})"
+        entries.append(TimelineEntry(refund.created_at, what, note.number if note else ""))
+        if refund.sent_at:
+            entries.append(
+                TimelineEntry(
+                    refund.sent_at, "Remboursement accepté par Stripe", refund.stripe_refund_id
+                )
+            )
+    if order.refunded_at and not any(refund.sent_at for refund in refunds):
         entries.append(
             TimelineEntry(
                 order.refunded_at, "Remboursement accepté par Stripe", order.stripe_refund_id
