@@ -31,9 +31,6 @@ def warm_up() -> None:
         for path in sorted(EMAIL_TEMPLATES.glob("*.*")):
             if not path.name.startswith("_"):
                 get_template(f"payments/email/{path.name}")
-        # The sale's confirmation names the invoice's maker, imported when it is queued, in
-        # the webhook's transaction: fpdf2 takes ~0.2 s to import.
-        importlib.import_module("payments.documents")
         if "redis" in settings.CACHES["default"]["BACKEND"].lower():
             importlib.import_module("redis")
     except Exception:  # a warm-up never stops the server from starting

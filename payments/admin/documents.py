@@ -3,7 +3,6 @@
 invoices and credit notes (read-only: issued documents never change) and their export for
 the accountant. The pages are payments/admin/views.py's."""
 
-from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -13,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from payments.admin import views
-from payments.admin.common import stripe_link, when
+from payments.admin.common import own_page, stripe_link, when
 from payments.models import CreditNote, Invoice, Order, Refund
 from payments.services.refunds import refundable
 from products.templatetags.money import euros
@@ -99,27 +98,25 @@ class OrderRefundsMixin:
     )
 
     def get_urls(self):
-        def page(view):
-            return self.admin_site.admin_view(partial(view, model_admin=self))
-
-        own = [
+        refund, invoice, note = (
+            views.order_refund,
+            views.order_invoice_pdf,
+            views.order_credit_note_pdf,
+        )
+        return [
             path(
-                "<int:object_id>/rembourser/",
-                page(views.order_refund),
-                name="payments_order_refund",
+                "<int:object_id>/rembourser/", own_page(self, refund), name="payments_order_refund"
             ),
             path(
-                "<int:object_id>/facture/",
-                page(views.order_invoice_pdf),
-                name="payments_order_invoice",
+                "<int:object_id>/facture/", own_page(self, invoice), name="payments_order_invoice"
             ),
             path(
                 "<int:object_id>/avoir/<str:number>/",
-                page(views.order_credit_note_pdf),
+                own_page(self, note),
                 name="payments_order_credit_note",
             ),
+            *super().get_urls(),
         ]
-        return own + super().get_urls()
 
     @admin.display(description="remboursement")
     def refund_button(self, order: Order) -> str:
@@ -187,12 +184,11 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
         return self.has_view_permission(request)
 
     def get_urls(self):
-        def page(view):
-            return self.admin_site.admin_view(partial(view, model_admin=self))
-
         name = f"payments_{self.opts.model_name}_export"
-        own = [path("exporter/", page(views.documents_export), name=name)]
-        return own + super().get_urls()
+        return [
+            path("exporter/", own_page(self, views.documents_export), name=name),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra_context = {

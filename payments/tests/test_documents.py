@@ -5,13 +5,12 @@ open and carry the mentions; the accountant's CSV; the buyer's links under the s
 import csv
 import io
 import itertools
-import threading
 from decimal import Decimal
 
 import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth.models import User
-from django.db import DatabaseError, OperationalError, connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -31,6 +30,7 @@ from payments.models import (
 )
 from payments.offline.models import Refund as StripeRefund
 from payments.offline.testing import submit_hosted_page
+from payments.tests.test_webhook_concurrency import deliver_concurrently
 from payments.tokens import order_token
 from products.models import Product, StockStatus
 
@@ -216,61 +216,23 @@ def test_the_sale_takes_the_counter_last_in_one_statement(
 # --- Numbers under concurrency ----------------------------------------------------------------
 
 
-def _deliver_concurrently(deliveries: list[tuple[bytes, str]], failing: int | None) -> list[int]:
-    """POST each delivery from its own thread, all released at once; the delivery numbered
-    `failing` sees its event's last UPDATE fail after it issued its invoice (rolled back)."""
-    start = threading.Barrier(len(deliveries))
-    statuses: list[int] = [0] * len(deliveries)
-    errors: list[BaseException] = []
-
-    def fail_event_update(execute, sql, params, many, context):
-        if sql.startswith('UPDATE "payments_stripeevent"') and "outcome" in sql:
-            raise OperationalError("simulated: the database went away after the invoice")
-        return execute(sql, params, many, context)
-
-    def deliver(index: int) -> None:
-        body, header = deliveries[index]
-        try:
-            start.wait(timeout=30)
-            post = lambda: Client().post(  # noqa: E731
-                reverse("payments:stripe-webhook"),
-                data=body,
-                content_type="application/json",
-                headers={"Stripe-Signature": header},
-            )
-            if index == failing:
-                with connection.execute_wrapper(fail_event_update):
-                    statuses[index] = post().status_code
-            else:
-                statuses[index] = post().status_code
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(len(deliveries))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors
-    return statuses
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_invoices_of_concurrent_sales_follow_each_other_without_gap(
     make_order, signed_event, stripe_session
 ):
-    """Ten orders paid at the same moment through the real webhook, one of whose deliveries
-    rolls back after taking a number: nine invoices, numbered 1 to 9, no gap, no
-    duplicate; Stripe's retry of the failed one gets number 10."""
+    """Ten orders paid at the same moment through the real webhook. One delivery takes the
+    first number and holds it half a second (the others queue on the counter) before its
+    transaction fails and rolls back: nine invoices, numbered 1 to 9, no gap, no duplicate;
+    Stripe's retry of the failed one gets number 10."""
     orders = [make_order(products=[_piece()]) for _ in range(10)]
     deliveries = [signed_event("checkout.session.completed", stripe_session(o)) for o in orders]
 
-    statuses = _deliver_concurrently(deliveries, failing=3)
+    responses = deliver_concurrently(
+        deliveries, failing_thread=3, failing_statement='UPDATE "payments_stripeevent"'
+    )
 
-    assert sorted(statuses) == [200] * 9 + [500]
+    assert sorted(r.status_code for r in responses) == [200] * 9 + [500]
     assert _numbers(Invoice) == _expected("F", 9)
     assert not Invoice.objects.filter(order=orders[3]).exists()
     assert DocumentCounter.objects.get(kind="F", year=YEAR).last == 9
