@@ -684,3 +684,22 @@ def test_the_migration_records_earlier_refunds_and_sales(make_order):
     assert Invoice.objects.get(order=kept).number.endswith("-00002")
     assert not Invoice.objects.filter(order=conflict).exists()
     assert CreditNote.objects.get().invoice.order == refunded
+
+
+def test_a_sale_made_by_the_code_from_before_invoices_gets_its_invoice_from_reconcile(
+    make_order,
+):
+    """During a deploy, a process still running the code from before sold a piece without
+    an invoice: reconcile's step issues it, dated the payment, and issues nothing twice."""
+    from payments.services.documents import issue_missing_invoices
+
+    paid_at = timezone.now() - timezone.timedelta(minutes=5)
+    sale = make_order(products=[_piece("75.00")], status=Order.Status.PAID, paid_at=paid_at)
+    make_order(products=[_piece()], status=Order.Status.REFUNDED, refund_reason="conflict")
+
+    assert issue_missing_invoices() == [sale.reference]
+    assert issue_missing_invoices() == []
+
+    invoice = Invoice.objects.get()
+    assert (invoice.order, invoice.issued_at, invoice.total) == (sale, paid_at, Decimal("75.00"))
+    assert invoice.number == f"F-{YEAR}-00001"
