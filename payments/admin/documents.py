@@ -193,6 +193,7 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra_context = {
             **(extra_context or {}),
+            "title": str(self.opts.verbose_name_plural).capitalize(),
             "export_url": reverse(f"admin:payments_{self.opts.model_name}_export"),
         }
         return super().changelist_view(request, extra_context)

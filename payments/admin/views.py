@@ -238,7 +238,8 @@ def documents_export(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpRe
     Excel opens as it is (SPEC §12)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    form = PeriodForm(request.GET or None)
+    today = timezone.localdate()
+    form = PeriodForm(request.GET or None, initial={"du": today.replace(day=1), "au": today})
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["du"], form.cleaned_data["au"]
         response = HttpResponse(

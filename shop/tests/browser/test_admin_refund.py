@@ -72,6 +72,9 @@ def test_a_partial_refund_of_a_shipped_order_is_confirmed_then_sent(
     page.get_by_label("Vase œuf bleu").check()
     step(page, "refund confirmation filled")
     _shot(page, "refund-confirmation")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "refund-confirmation-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("button", name="Confirmer le remboursement").click()
 
@@ -103,3 +106,26 @@ def test_a_partial_refund_of_a_shipped_order_is_confirmed_then_sent(
     page.get_by_role("button", name="Confirmer le remboursement").click()
     expect(page.locator(".errorlist")).to_contain_text(f"Il ne reste que {_typed(left)}{NBSP}€")
     assert CreditNote.objects.count() == 1
+
+
+def test_the_accountant_s_export_is_one_click_from_the_invoices(page, settings):
+    """*Factures* lists the invoices, read-only, with the export; the export's form gives a
+    CSV for the period."""
+    order, _, _ = _shipped_sale()
+    log_in(page)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/admin/payments/invoice/")
+    expect(page.get_by_role("link", name=order.invoice.number)).to_be_visible()
+    expect(page.locator(".object-tools a.addlink")).to_have_count(0)
+    _shot(page, "invoices-list")
+
+    page.get_by_role("link", name="Exporter pour le comptable (CSV)").click()
+    today = timezone.localdate().isoformat()
+    page.get_by_label("Du").fill(today)
+    page.get_by_label("Au").fill(today)
+    _shot(page, "invoices-export")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Télécharger le fichier CSV").click()
+
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert content.splitlines()[1].startswith(f"{order.invoice.number};Facture;")
