@@ -10,9 +10,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.urls import reverse
+
 from payments import pdf
 from payments.document_content import PARIS
-from payments.models import CreditNote, Invoice
+from payments.models import CreditNote, Invoice, Order
+from payments.tokens import order_token
 
 PDF = "application/pdf"
 
@@ -24,6 +27,38 @@ def pdf_of(document: Invoice | CreditNote) -> bytes:
 def filename_of(document: Invoice | CreditNote) -> str:
     word = "avoir" if isinstance(document, CreditNote) else "facture"
     return f"{word}-{document.number}.pdf"
+
+
+@dataclass(frozen=True)
+class DocumentLink:
+    label: str  # « Facture F-2026-00012 », « Avoir A-2026-00003 »
+    amount: Decimal
+    url: str  # under the order page's signed token
+
+
+def buyer_links(order: Order) -> list[DocumentLink]:
+    """The order's invoice and credit notes as its buyer reaches them from the order page
+    (`/suivi/<token>/`): the invoice first, then the credit notes in their order."""
+    invoice = Invoice.objects.filter(order=order).first()
+    if invoice is None:
+        return []
+    token = order_token(order.reference)
+    links = [
+        DocumentLink(
+            f"Facture {invoice.number}",
+            invoice.total,
+            reverse("payments:order-invoice", args=[token]),
+        )
+    ]
+    for note in CreditNote.objects.filter(invoice=invoice).order_by("issued_at", "number"):
+        links.append(
+            DocumentLink(
+                f"Avoir {note.number}",
+                note.total,
+                reverse("payments:order-credit-note", args=[token, note.number]),
+            )
+        )
+    return links
 
 
 # --- Attachments of the outbox's e-mails (payments/outbox.py): made when the mail is sent.

@@ -533,8 +533,10 @@ def test_the_buyer_opens_the_documents_under_the_signed_token(
     services.refund_sale(order_id=order.pk, amount=Decimal("10.00"))
     token = order_token(order.reference)
 
-    invoice = client.get(reverse("payments:order-invoice", args=[token]))
-    note = client.get(reverse("payments:order-credit-note", args=[token, f"A-{YEAR}-00001"]))
+    links = documents.buyer_links(order)
+    assert [link.label for link in links] == [f"Facture F-{YEAR}-00001", f"Avoir A-{YEAR}-00001"]
+    invoice = client.get(links[0].url)
+    note = client.get(links[1].url)
 
     assert invoice.status_code == note.status_code == 200
     assert invoice["Content-Type"] == "application/pdf"
