@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from payments import wording
 from payments.exceptions import UnknownOrder
 from payments.models import Invoice, Order, OrderItem, StripeEvent
 from products.models import Product, StockStatus
@@ -55,10 +56,13 @@ def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One step of an order's history, in the owner's words."""
+
     at: datetime
     label: str
     detail: str = ""
     event_pk: int | None = None  # the Stripe event it tells of, if any
+    url: str = ""  # where the detail leads (the parcel's tracking page)
 
 
 def order_events(order: Order) -> QuerySet[StripeEvent]:
@@ -71,11 +75,29 @@ def order_events(order: Order) -> QuerySet[StripeEvent]:
 
 
 def order_timeline(order: Order) -> list[TimelineEntry]:
-    """What happened to an order, oldest first: its creation, payment and refund, and every
-    Stripe event about it with what came of it."""
+    """What happened to an order, oldest first: its creation, payment, shipment, delivery
+    and refund, and every Stripe event about it with what came of it, in French (the
+    events' stored outcomes stay the services' own, payments/wording.py)."""
     entries = [TimelineEntry(order.created_at, "Commande créée, pièces réservées")]
     if order.paid_at:
         entries.append(TimelineEntry(order.paid_at, "Paiement enregistré, pièces vendues"))
+    if order.shipped_at:
+        entries.append(
+            TimelineEntry(
+                order.shipped_at,
+                "Expédiée, client prévenu par e-mail",
+                f"{order.carrier_name} · suivi {order.tracking_number}",
+                url=order.tracking_url,
+            )
+        )
+    if order.delivered_at:
+        entries.append(
+            TimelineEntry(
+                order.delivered_at,
+                "Livrée (marquée par la boutique)",
+                "Le délai de rétractation court à partir de cette date.",
+            )
+        )
     invoice = Invoice.objects.filter(order=order).only("number", "issued_at").first()
     if invoice is not None:
         entries.append(TimelineEntry(invoice.issued_at, f"Facture {invoice.number} émise"))
@@ -87,22 +109,22 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
             what += f" ({refund.note})"
         entries.append(TimelineEntry(refund.created_at, what, note.number if note else ""))
         if refund.sent_at:
-            entries.append(
-                TimelineEntry(
-                    refund.sent_at, "Remboursement accepté par Stripe", refund.stripe_refund_id
-                )
-            )
+            entries.append(TimelineEntry(refund.sent_at, "Remboursement accepté par Stripe"))
     if order.refunded_at and not any(refund.sent_at for refund in refunds):
         entries.append(
             TimelineEntry(
-                order.refunded_at, "Remboursement accepté par Stripe", order.stripe_refund_id
+                order.refunded_at,
+                "Remboursement accepté par Stripe",
+                order.get_refund_reason_display(),
             )
         )
     for event in order_events(order):
-        detail = " · ".join(
-            part for part in (event.get_outcome_display(), event.detail, event.error[:200]) if part
+        detail = wording.event_result(event)
+        if event.error:
+            detail = f"{detail} (détail technique : {event.error[:200]})"
+        entries.append(
+            TimelineEntry(event.received_at, wording.event_label(event.type), detail, event.pk)
         )
-        entries.append(TimelineEntry(event.received_at, event.type, detail, event.pk))
     return sorted(entries, key=lambda entry: entry.at)
 
 

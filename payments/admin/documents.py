@@ -1,5 +1,6 @@
 """Refunds and the documents of a sale, in the owner's admin: the refund's confirmation
-(from the orders' list and from an order's page), an order's refunds and documents, the
+(from the orders' list and from an order's page), an order's refunds and documents (a
+fieldset of the order's page), the
 invoices and credit notes (read-only: issued documents never change) and their export for
 the accountant. The pages are payments/admin/views.py's."""
 
@@ -10,9 +11,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from payments.admin import views
-from payments.admin.common import own_page, stripe_link, when
+from payments.admin.common import own_page, when
 from payments.models import CreditNote, Invoice, Order, Refund
 from payments.services.refunds import refundable
 from products.templatetags.money import euros
@@ -26,75 +28,13 @@ def credit_note_url(order_id: int, number: str) -> str:
     return reverse("admin:payments_order_credit_note", args=[order_id, number])
 
 
-class RefundInline(admin.TabularInline):
-    """An order's refunds: how much, why, when, Stripe's answer, the credit note."""
-
-    model = Refund
-    verbose_name_plural = "remboursements"
-    fields = ["created", "amount_display", "note", "state_display", "stripe", "credit_note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("payments.view_order") or request.user.has_perm(
-            "payments.change_order"
-        )
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
-        return super().get_queryset(request).select_related("credit_note")
-
-    @admin.display(description="décidé le")
-    def created(self, refund: Refund) -> str:
-        return when(refund.created_at)
-
-    @admin.display(description="montant")
-    def amount_display(self, refund: Refund) -> str:
-        return euros(refund.amount) + (" (partiel)" if refund.partial else "")
-
-    @admin.display(description="Stripe")
-    def state_display(self, refund: Refund) -> str:
-        if refund.state == Refund.State.SENT:
-            return f"Accepté le {when(refund.sent_at)}"
-        if refund.state == Refund.State.FAILED:
-            return format_html(
-                '<span class="stripe-pending">⚠ {} ({})</span>',
-                refund.get_state_display(),
-                refund.last_error[:200],
-            )
-        return refund.get_state_display()
-
-    @admin.display(description="remboursement Stripe")
-    def stripe(self, refund: Refund) -> str:
-        return stripe_link("refunds", refund.stripe_refund_id)
-
-    @admin.display(description="avoir")
-    def credit_note(self, refund: Refund) -> str:
-        note = getattr(refund, "credit_note", None)
-        if note is None:
-            return "—"
-        return format_html(
-            '<a href="{}">{}</a>', credit_note_url(refund.order_id, note.number), note.number
-        )
-
-
 class OrderRefundsMixin:
     """What OrderAdmin gets from here: the refund's confirmation page and action, and the
     fields of the « Remboursements et pièces comptables » fieldset (`REFUND_FIELDSET`)."""
 
     REFUND_FIELDSET = (
         "Remboursements et pièces comptables",
-        {"fields": ["refund_button", "documents"]},
+        {"fields": ["refund_button", "refunds", "documents"]},
     )
 
     def get_urls(self):
@@ -130,6 +70,31 @@ class OrderRefundsMixin:
             euros(left),
         )
 
+    @admin.display(description="remboursements")
+    def refunds(self, order: Order) -> SafeString:
+        """The order's refunds: when, how much, why, Stripe's state (and its error while it
+        has not taken one: `reconcile` and the action « Relancer » send it again)."""
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    when(refund.created_at),
+                    euros(refund.amount) + (" (partiel)" if refund.partial else ""),
+                    refund.note or refund.get_reason_display(),
+                    _refund_state(refund),
+                )
+                for refund in order.refunds.all()
+            ),
+        )
+        if not rows:
+            return format_html("{}", "Aucun remboursement.")
+        return format_html(
+            '<table class="order-refunds"><thead><tr><th>Décidé le</th><th>Montant</th>'
+            "<th>Motif</th><th>Stripe</th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
+
     @admin.display(description="facture et avoirs")
     def documents(self, order: Order) -> str:
         invoice = Invoice.objects.filter(order=order).first()
@@ -156,6 +121,18 @@ class OrderRefundsMixin:
             )
             return None
         return HttpResponseRedirect(reverse("admin:payments_order_refund", args=[ids[0]]))
+
+
+def _refund_state(refund: Refund) -> str:
+    if refund.state == Refund.State.SENT:
+        return f"Accepté le {when(refund.sent_at)}"
+    if refund.state == Refund.State.FAILED:
+        return format_html(
+            '<span class="stripe-pending">⚠ {} ({})</span>',
+            refund.get_state_display(),
+            refund.last_error[:200],
+        )
+    return refund.get_state_display()
 
 
 class IssuedDocumentAdmin(admin.ModelAdmin):
@@ -193,7 +170,6 @@ class IssuedDocumentAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
         extra_context = {
             **(extra_context or {}),
-            "title": str(self.opts.verbose_name_plural).capitalize(),
             "export_url": reverse(f"admin:payments_{self.opts.model_name}_export"),
         }
         return super().changelist_view(request, extra_context)

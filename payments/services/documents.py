@@ -80,7 +80,7 @@ def complete_invoice_buyer(*, order: Order) -> None:
     PaymentIntent, which carries neither, came before the Checkout Session): the event that
     brings them completes the invoice's buyer, once, before the buyer receives it (the
     confirmation goes once the e-mail is known). Nothing else of an issued invoice ever
-    changes; PostgreSQL's trigger allows this and only this (migration 0012). Under the
+    changes; PostgreSQL's trigger allows this and only this (migration 0013). Under the
     order's lock."""
     invoice = Invoice.objects.filter(order=order).first()
     if invoice is None:

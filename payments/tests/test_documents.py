@@ -657,7 +657,7 @@ def test_the_migration_records_earlier_refunds_and_sales(make_order):
     (its key as first sent), each sale its invoice, each owner's refund its credit note."""
     from importlib import import_module
 
-    history = import_module("payments.migrations.0012_documents_guard_and_history").history
+    history = import_module("payments.migrations.0013_documents_guard_and_history").history
     earlier = timezone.now() - timezone.timedelta(days=3)
     kept = make_order(products=[_piece()], status=Order.Status.PAID, paid_at=earlier)
     refunded = make_order(

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0010_order_after_sale'),
+        ('payments', '0011_carriers'),
     ]
 
     operations = [

@@ -154,7 +154,7 @@ def history(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0011_refunds_and_documents"),
+        ("payments", "0012_refunds_and_documents"),
     ]
 
     operations = [
