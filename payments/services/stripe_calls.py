@@ -40,8 +40,11 @@ def refund_now(*, order_id: int) -> bool:
             state=Refund.State.SENT, stripe_refund_id=refund_id, sent_at=now, last_error=""
         )
         known.add(refund_id)
+        # `refunded_at` is the order's: when Stripe took the refund that closed it (a partly
+        # refunded order is not « remboursée »); each refund keeps its own `sent_at`.
+        closed = {"refunded_at": now} if order.status == Order.Status.REFUNDED else {}
         Order.objects.filter(pk=order_id).update(
-            stripe_refund_id=refund_id, refunded_at=now, last_error="", updated_at=now
+            stripe_refund_id=refund_id, last_error="", updated_at=now, **closed
         )
         logger.info("Refund sent: %s", refund_id, extra={"order": order.reference})
     Order.objects.filter(pk=order_id).update(refund_pending=False, updated_at=timezone.now())

@@ -404,6 +404,8 @@ def test_a_partial_refund_reaches_stripe_once_with_its_amount(stripe_server, set
         .values_list("amount", flat=True)
     )
     assert amounts() == [2550]
+    order.refresh_from_db()
+    assert order.refunded_at is None  # partly refunded: still a sale
     refund = Refund.objects.get(pk=done.refund.pk)
     assert refund.state == Refund.State.SENT
     assert refund.stripe_refund_id.startswith("re_")
@@ -412,6 +414,7 @@ def test_a_partial_refund_reaches_stripe_once_with_its_amount(stripe_server, set
     assert amounts() == [2550, 28450]
     order.refresh_from_db()
     assert (order.status, order.refund_pending) == (Order.Status.REFUNDED, False)
+    assert order.refunded_at is not None
 
 
 @pytest.mark.django_db(transaction=True)
