@@ -19,7 +19,13 @@ from payments import limits, services
 from payments.admin import views
 from payments.admin.common import ServiceWrittenAdmin, stripe_link, when
 from payments.admin.emails import OrderEmailInline
-from payments.admin.filters import ConflictFilter, ShipmentFilter, StripeCallPendingFilter
+from payments.admin.filters import (
+    ConflictFilter,
+    ShipmentFilter,
+    StripeCallPendingFilter,
+    WithdrawalFilter,
+)
+from payments.admin.withdrawals import WITHDRAWAL_FIELDS, WithdrawalAdminMixin
 from payments.models import Order, OrderItem
 from payments.selectors import TimelineEntry, order_timeline
 from products.templatetags.money import euros
@@ -59,12 +65,13 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ServiceWrittenAdmin):
+class OrderAdmin(WithdrawalAdminMixin, ServiceWrittenAdmin):
     list_display = [
         "reference",
         "status_badge",
         # Before the dates: on a laptop's width the last columns scroll out of sight.
         "shipment_column",
+        "withdrawal_column",
         "total_display",
         "customer_email",
         "created_at",
@@ -75,6 +82,7 @@ class OrderAdmin(ServiceWrittenAdmin):
     ]
     list_filter = [
         ShipmentFilter,
+        WithdrawalFilter,
         "status",
         ConflictFilter,
         "refund_reason",
@@ -138,7 +146,7 @@ class OrderAdmin(ServiceWrittenAdmin):
         ),
         ("Historique", {"fields": ["timeline"]}),
     ]
-    readonly_fields = flatten_fieldsets(fieldsets)
+    readonly_fields = flatten_fieldsets(fieldsets) + WITHDRAWAL_FIELDS
     actions = ["refund_and_put_back_on_sale", "refund_only", "retry_stripe_calls"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -269,9 +277,13 @@ class OrderAdmin(ServiceWrittenAdmin):
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         """Orders to ship: the oldest payment first, the order they should leave in."""
-        shown = ShipmentFilter(request, dict(request.GET.lists()), Order, self)
+        params = dict(request.GET.lists())
+        shown = ShipmentFilter(request, params, Order, self)
         if shown.value() == ShipmentFilter.TO_SHIP:
             return ["paid_at", "pk"]
+        # Withdrawals to handle: the nearest refund deadline first.
+        if WithdrawalFilter(request, params, Order, self).value() == WithdrawalFilter.TO_HANDLE:
+            return ["withdrawn_at", "pk"]
         return super().get_ordering(request)
 
     # --- Pages of their own (payments/admin/views.py), behind the admin's login.

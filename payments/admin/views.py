@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments import selectors, services
-from payments.admin.filters import ShipmentFilter
+from payments.admin.filters import ShipmentFilter, WithdrawalFilter
 from payments.exceptions import ShipmentRefused
 from payments.forms import ShipmentForm
 from payments.models import Order
@@ -84,7 +84,8 @@ def order_packing_slip(
 
 
 def dashboard(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
-    """The owner's day: sales, orders to ship, held pieces, refunds, what needs a look."""
+    """The owner's day: sales, orders to ship, withdrawals to refund, held pieces, refunds,
+    what needs a look, and what to settle before opening."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     now = timezone.now()
@@ -96,6 +97,7 @@ def dashboard(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
         "opts": model_admin.opts,
         "title": "Tableau de bord",
         "figures": figures,
+        "to_settle": selectors.opening_checklist(),
         "links": {
             "today": _orders_url(
                 status__exact="paid", paid_at__gte=today, paid_at__lt=today + timedelta(days=1)
@@ -110,6 +112,9 @@ def dashboard(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
             ),
             "stripe_calls": _orders_url(stripe="a-relancer"),
             "conflicts": _orders_url(conflit="oui"),
+            "withdrawals": _orders_url(
+                **{WithdrawalFilter.parameter_name: WithdrawalFilter.TO_HANDLE}
+            ),
         },
     }
     return TemplateResponse(request, "admin/payments/dashboard.html", context)
