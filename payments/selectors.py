@@ -148,10 +148,10 @@ def buyer_order(order: Order, *, now: datetime | None = None) -> BuyerOrder:
     refunded = refunded_amount(order)
     window = {"shipped_at": order.shipped_at, "delivered_at": order.delivered_at}
     last_day = withdrawal_period.last_day(**window, days=settings.WITHDRAWAL_DAYS)
+    # A partial refund (a goodwill gesture) leaves the contract, and the right, standing.
     withdrawal_open = (
         order.status == Order.Status.PAID
         and order.withdrawn_at is None
-        and not refunded
         and withdrawal_period.is_open(**window, days=settings.WITHDRAWAL_DAYS, now=now)
     )
     status, tone = _buyer_status(order, refunded)

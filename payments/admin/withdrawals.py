@@ -32,7 +32,7 @@ class WithdrawalAdminMixin:
             fieldsets.insert(1, ("Rétractation", {"fields": WITHDRAWAL_FIELDS}))
         return fieldsets
 
-    @admin.display(description="rétractation : rembourser au plus tard le", ordering="withdrawn_at")
+    @admin.display(description="rétractation", ordering="withdrawn_at")
     def withdrawal_column(self, order: Order) -> str:
         """Short, for a laptop's width: the refund's deadline, red with « en retard » once
         passed; « remboursée » once done."""
@@ -43,11 +43,12 @@ class WithdrawalAdminMixin:
         deadline = withdrawal_period.refund_deadline(order.withdrawn_at)
         if _overdue(deadline):
             return format_html(
-                '<span class="withdrawal withdrawal--overdue">{} · en retard</span>',
+                '<span class="withdrawal withdrawal--overdue">en retard : rembourser le {}</span>',
                 f"{deadline:%d/%m/%Y}",
             )
         return format_html(
-            '<span class="withdrawal withdrawal--todo">{}</span>', f"{deadline:%d/%m/%Y}"
+            '<span class="withdrawal withdrawal--todo">à rembourser le {}</span>',
+            f"{deadline:%d/%m/%Y}",
         )
 
     @admin.display(description="à rembourser au plus tard le")

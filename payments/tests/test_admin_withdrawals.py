@@ -65,12 +65,15 @@ def test_the_list_of_withdrawals_to_handle_shows_each_deadline_oldest_first(
     ]
     late = withdrawal_period.refund_deadline(overdue.withdrawn_at)
     assert (
-        f'<span class="withdrawal withdrawal--overdue">{late:%d/%m/%Y} · en retard</span>'
-        in listed[0]
+        '<span class="withdrawal withdrawal--overdue">en retard : rembourser le '
+        f"{late:%d/%m/%Y}</span>" in listed[0]
     )
     soon = withdrawal_period.refund_deadline(recent.withdrawn_at)
-    assert f'<span class="withdrawal withdrawal--todo">{soon:%d/%m/%Y}</span>' in listed[1]
-    assert "rembourser au plus tard le" in page
+    assert (
+        f'<span class="withdrawal withdrawal--todo">à rembourser le {soon:%d/%m/%Y}</span>'
+        in listed[1]
+    )
+    assert ">Rétractations à traiter<" in page
     assert "Rétractations à traiter" in page
 
 

@@ -168,6 +168,7 @@ def test_a_partial_refund_reads_as_one(order, monkeypatch):
     page = page_of(order)
     assert buyer_status(page) == "Remboursée partiellement"
     assert f"remboursé de {euros('45.50')} sur {euros('173.50')}" in page
+    assert WITHDRAW in page.split("</main>")[0]  # the contract, and the right, still stand
 
 
 def test_once_the_period_is_over_the_button_is_gone_and_the_page_says_when_it_ended(order):
