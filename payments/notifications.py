@@ -53,18 +53,19 @@ def withdrawal(*, order: Order, declaration: dict[str, Any], refund_by: date) ->
     """A buyer withdrew online: their acknowledgement, with the declaration as recorded and
     the date and time it was sent (D221-5), and the owner's note of what to refund, by when.
     Once per order, however often it is submitted."""
-    submitted = datetime.fromisoformat(declaration["submitted_at"])
+    when = {
+        "submitted_at_text": words.paris_moment(
+            datetime.fromisoformat(declaration["submitted_at"])
+        ),
+        "refund_by_text": words.day_in_words(refund_by),
+    }
     outbox.queue(
         _to_buyer(
             key=f"withdrawal:{order.reference}:buyer",
             order=order,
             subject=f"Accusé de réception de votre rétractation (commande {order.reference})",
             template=EMAIL + "withdrawal_received",
-            context={
-                "declaration": declaration,
-                "submitted_at_text": words.paris_moment(submitted),
-                "refund_by_text": words.day_in_words(refund_by),
-            },
+            context={"declaration": declaration, **when},
         ),
         outbox.Mail(
             key=f"withdrawal:{order.reference}:owner",
@@ -75,8 +76,7 @@ def withdrawal(*, order: Order, declaration: dict[str, Any], refund_by: date) ->
             order=order,
             context={
                 "declaration": declaration,
-                "submitted_at_text": words.paris_moment(submitted),
-                "refund_by_text": words.day_in_words(refund_by),
+                **when,
                 "admin_url": _admin_url("admin:payments_order_change", order),
             },
         ),

@@ -13,6 +13,7 @@ from html import unescape
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.utils import timezone
 
 from payments import order_page, withdrawal_period
 from payments.models import Order, OutboxMessage
+from payments.services import mail as senders
 from payments.tests.after_sale import mails_to, order_page_links, paid_order
 from products.templatetags.money import euros
 from shop.words import day_in_words, paris_moment
@@ -316,3 +318,27 @@ def test_submissions_are_rate_limited_per_client_address(order, settings):
     order.refresh_from_db()
     assert order.withdrawn_at is None
     assert bot.get(FORM).status_code == 200  # the form itself is never limited
+
+
+def test_with_the_mail_server_down_the_withdrawal_stands_and_its_acknowledgement_waits(
+    order, monkeypatch
+):
+    """SPEC §12, §13: queued at once with the withdrawal; sent as soon as the server answers,
+    by the next sender, with the date and time of the submission (not of the sending)."""
+
+    def down(self, messages):
+        raise ConnectionRefusedError("mail server down")
+
+    with monkeypatch.context() as broken:
+        broken.setattr(EmailBackend, "send_messages", down)
+        response = submit(buyer(), reference=order.reference, email=order.customer_email)
+    assert response.status_code == 200
+    assert mail.outbox == []
+    order.refresh_from_db()
+    waiting = OutboxMessage.objects.get(key=f"withdrawal:{order.reference}:buyer")
+    assert waiting.status == OutboxMessage.Status.PENDING
+
+    senders.send_pending(due_only=False)
+
+    [ack] = acknowledgements(order)
+    assert f"Envoyée le {paris_moment(order.withdrawn_at)}" in ack.body
