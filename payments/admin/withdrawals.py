@@ -43,7 +43,7 @@ class WithdrawalAdminMixin:
         deadline = withdrawal_period.refund_deadline(order.withdrawn_at)
         if _overdue(deadline):
             return format_html(
-                '<span class="withdrawal withdrawal--overdue">en retard : rembourser le {}</span>',
+                '<span class="withdrawal withdrawal--overdue">en retard : {}</span>',
                 f"{deadline:%d/%m/%Y}",
             )
         return format_html(

@@ -65,8 +65,8 @@ def test_the_list_of_withdrawals_to_handle_shows_each_deadline_oldest_first(
     ]
     late = withdrawal_period.refund_deadline(overdue.withdrawn_at)
     assert (
-        '<span class="withdrawal withdrawal--overdue">en retard : rembourser le '
-        f"{late:%d/%m/%Y}</span>" in listed[0]
+        f'<span class="withdrawal withdrawal--overdue">en retard : {late:%d/%m/%Y}</span>'
+        in listed[0]
     )
     soon = withdrawal_period.refund_deadline(recent.withdrawn_at)
     assert (
