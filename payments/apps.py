@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class PaymentsConfig(AppConfig):
     name = "payments"
-    verbose_name = "Paiements"
+    verbose_name = "Ventes"
 
     def ready(self) -> None:
         # The catalogue's admin asks which sold pieces a paid order owns, and puts pieces

@@ -46,7 +46,8 @@ class UnknownOrder(Exception):
 
 
 class ShipmentRefused(Exception):
-    """The shipment cannot be recorded as asked; `message` is for the owner, in French."""
+    """The shipment, its tracking or its delivery cannot be recorded as asked; `message` is
+    for the owner, in French."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

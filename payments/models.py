@@ -4,6 +4,8 @@ from decimal import Decimal
 from django.db import models
 from django.db.models import Q
 
+from payments.carriers import Carrier
+
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: readable over the phone
 
 
@@ -62,16 +64,19 @@ class Order(models.Model):
         "empreinte de l'adresse du client", max_length=64, blank=True, db_index=True
     )
     stripe_session_id = models.CharField(
-        "Checkout Session", max_length=255, unique=True, null=True, blank=True
+        "session de paiement Stripe", max_length=255, unique=True, null=True, blank=True
     )
     checkout_url = models.URLField("page de paiement", max_length=2000, blank=True)
     checkout_expires_at = models.DateTimeField("session valable jusqu'à", null=True, blank=True)
-    stripe_payment_intent_id = models.CharField("PaymentIntent", max_length=255, blank=True)
+    stripe_payment_intent_id = models.CharField("paiement Stripe", max_length=255, blank=True)
     customer_email = models.EmailField("e-mail du client", blank=True)
     # {"name", "address": {line1, line2, postal_code, city, state, country}, "phone"}
     shipping_address = models.JSONField("adresse de livraison", null=True, blank=True)
     shipped_at = models.DateTimeField("expédiée le", null=True, blank=True)
-    carrier = models.CharField("transporteur", max_length=100, blank=True)
+    # A listed carrier, whose tracking link the shop builds from the number
+    # (payments/carriers.py), or « autre »: its name and the link the owner pasted.
+    carrier = models.CharField("transporteur", max_length=100, choices=Carrier.choices, blank=True)
+    other_carrier = models.CharField("nom du transporteur", max_length=100, blank=True)
     tracking_number = models.CharField("numéro de suivi", max_length=100, blank=True)
     tracking_url = models.URLField("lien de suivi", max_length=500, blank=True)
     # Recorded by the owner (« marquer livrée »); the withdrawal period runs from it, else
@@ -130,6 +135,14 @@ class Order(models.Model):
     @property
     def to_ship(self) -> bool:
         return self.status == self.Status.PAID and self.shipped_at is None
+
+    @property
+    def carrier_name(self) -> str:
+        """The carrier as the buyer and the owner read it: « Colissimo », or the name the
+        owner gave an « autre » one."""
+        if self.carrier == Carrier.OTHER:
+            return self.other_carrier or Carrier.OTHER.label
+        return self.get_carrier_display()
 
 
 class OrderItem(models.Model):

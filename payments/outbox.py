@@ -47,7 +47,7 @@ senders' module listens (payments/apps.py).
   age or its next try.
 
 A message the server refuses (an address it rejects) is tried again after 1, 4, 16 and 64
-minutes, then ends `refused`, shown to the owner in the admin (*Paiements → E-mails*), where
+minutes, then ends `refused`, shown to the owner in the admin (*Ventes → E-mails*), where
 *Renvoyer* queues it again. A mail server that does not answer refuses nothing: the messages
 wait, however long. Sending is at least once: the mail server took a message and the database
 could not record it (it was restarting for longer than the sender's retries) is the one case

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from payments import notifications, withdrawal_period
+from payments import notifications, withdrawal_period, wording
 from payments.exceptions import UnknownOrder
 from payments.models import Order, OrderItem, OutboxMessage, StripeEvent
 from products.models import Product, StockStatus
@@ -61,10 +61,13 @@ def sold_to_paid_order(product_ids: Iterable[int]) -> set[int]:
 
 @dataclass(frozen=True)
 class TimelineEntry:
+    """One step of an order's history, in the owner's words."""
+
     at: datetime
     label: str
     detail: str = ""
     event_pk: int | None = None  # the Stripe event it tells of, if any
+    url: str = ""  # where the detail leads (the parcel's tracking page)
 
 
 def order_events(order: Order) -> QuerySet[StripeEvent]:
@@ -77,24 +80,46 @@ def order_events(order: Order) -> QuerySet[StripeEvent]:
 
 
 def order_timeline(order: Order) -> list[TimelineEntry]:
-    """What happened to an order, oldest first: its creation, payment and refund, and every
-    Stripe event about it with what came of it."""
+    """What happened to an order, oldest first: its creation, payment, shipment, delivery
+    and refund, and every Stripe event about it with what came of it, in French (the
+    events' stored outcomes stay the services' own, payments/wording.py)."""
     entries = [TimelineEntry(order.created_at, "Commande créée, pièces réservées")]
     if order.paid_at:
         entries.append(TimelineEntry(order.paid_at, "Paiement enregistré, pièces vendues"))
+    if order.shipped_at:
+        entries.append(
+            TimelineEntry(
+                order.shipped_at,
+                "Expédiée, client prévenu par e-mail",
+                f"{order.carrier_name} · suivi {order.tracking_number}",
+                url=order.tracking_url,
+            )
+        )
+    if order.delivered_at:
+        entries.append(
+            TimelineEntry(
+                order.delivered_at,
+                "Livrée (marquée par la boutique)",
+                "Le délai de rétractation court à partir de cette date.",
+            )
+        )
     if order.withdrawn_at:
         entries.append(TimelineEntry(order.withdrawn_at, "Rétractation reçue du client, en ligne"))
     if order.refunded_at:
         entries.append(
             TimelineEntry(
-                order.refunded_at, "Remboursement accepté par Stripe", order.stripe_refund_id
+                order.refunded_at,
+                "Remboursement accepté par Stripe",
+                order.get_refund_reason_display(),
             )
         )
     for event in order_events(order):
-        detail = " · ".join(
-            part for part in (event.get_outcome_display(), event.detail, event.error[:200]) if part
+        detail = wording.event_result(event)
+        if event.error:
+            detail = f"{detail} (détail technique : {event.error[:200]})"
+        entries.append(
+            TimelineEntry(event.received_at, wording.event_label(event.type), detail, event.pk)
         )
-        entries.append(TimelineEntry(event.received_at, event.type, detail, event.pk))
     return sorted(entries, key=lambda entry: entry.at)
 
 

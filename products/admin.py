@@ -16,6 +16,7 @@ from products import imports, pages, stock
 from products.legal import LEGAL_URLS
 from products.models import Category, Product, ProductImage, StockStatus, default_condition
 from products.templatetags.money import euros
+from shop.admin_site import dated
 from shop.euros import EurosField
 from shop.words import guillemets
 
@@ -91,6 +92,8 @@ class OnThisShop:
 
 @admin.register(Category)
 class CategoryAdmin(OnThisShop, admin.ModelAdmin):
+    # The add page's title (shop/admin_site.py, OwnerTitles): French needs the gender.
+    add_title = "Nouvelle catégorie"
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name", "description"]
@@ -101,6 +104,9 @@ class ProductImageInline(admin.TabularInline):
     """More photos of the piece, shown after the main one in the order of `position`."""
 
     model = ProductImage
+    # Under the photos: « Ajouter une photo », not Django's « Ajouter un objet Photo
+    # supplémentaire » (shop/admin_site.py).
+    add_label = "Ajouter une photo"
     fields = ["preview", "image", "alt", "position"]
     readonly_fields = ["preview"]
     ordering = ["position", "id"]
@@ -119,6 +125,7 @@ class ProductImageInline(admin.TabularInline):
 @admin.register(Product)
 class ProductAdmin(OnThisShop, ImportExportMixin, admin.ModelAdmin):
     form = ProductAdminForm
+    add_title = "Nouvelle pièce"
     # « Importer » / « Exporter » on the list: a spreadsheet of pieces (products/imports.py).
     resource_classes = [imports.ProductResource]
     formats = imports.FORMATS
@@ -134,7 +141,13 @@ class ProductAdmin(OnThisShop, ImportExportMixin, admin.ModelAdmin):
         "category",
     ]
     list_display_links = ["thumbnail", "name"]
-    list_filter = [StatusFilter, "category", "condition", "in_stock", "created_at"]
+    list_filter = [
+        StatusFilter,
+        "category",
+        "condition",
+        "in_stock",
+        ("created_at", dated("date d'ajout")),
+    ]
     search_fields = ["name", "slug", "description"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["held_by", "held_until", "created_at", "updated_at", "preview"]
@@ -318,6 +331,9 @@ class PageForm(forms.ModelForm):
 @admin.register(FlatPage)
 class PageAdmin(OnThisShop, admin.ModelAdmin):
     form = PageForm
+    # Django's model says « pages statiques »: the owner's word is « pages ».
+    list_title = "Pages"
+    add_title = "Nouvelle page"
     fields = ["title", "slug", "content"]
     list_display = ["title", "address", "kind", "to_complete"]
     search_fields = ["title", "content"]

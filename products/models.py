@@ -13,7 +13,7 @@ class Category(models.Model):
     """A shelf of the shop (« Luminaires », « Céramique »…), in the owner's order."""
 
     name = models.CharField("nom", max_length=100)
-    slug = models.SlugField("slug", max_length=100, unique=True)
+    slug = models.SlugField("adresse web", max_length=100, unique=True)
     description = models.TextField("description", blank=True)
     position = models.PositiveIntegerField("position", default=0)
     # The sitemap's lastmod of the pages that show the category (its name is in their
@@ -88,7 +88,7 @@ class Product(models.Model):
     """A one-of-a-kind piece: it exists once, so it is sold at most once."""
 
     name = models.CharField("nom", max_length=200)
-    slug = models.SlugField("slug", max_length=200, unique=True)
+    slug = models.SlugField("adresse web", max_length=200, unique=True)
     description = models.TextField("description", blank=True)
     price = models.DecimalField("prix (€)", max_digits=10, decimal_places=2)
     image = models.ImageField(

@@ -43,7 +43,8 @@ if not DEBUG:
 APP_URL = APP_URL or "http://127.0.0.1:8000"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on the shop's own site: the owner's sections first, « Technique » last.
+    "shop.apps.ShopAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.sites",
-    "django.contrib.flatpages",
+    "shop.apps.PagesConfig",  # django.contrib.flatpages
     "django.contrib.sitemaps",
     "imagekit",
     "django_countries",

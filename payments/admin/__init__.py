@@ -1,10 +1,12 @@
 """The owner's view of payments, declarative on purpose (STYLE §10):
 
-- `orders`: the orders, their lines and their actions;
+- `orders`: the orders, their page and their actions;
 - `events`: the Stripe event log, and its reprocess action;
-- `emails`: the outbox's e-mails (sent, waiting, refused), and its send-again action;
+- `emails`: the outbox's e-mails (sent, waiting, refused), its send-again action, and an
+  order's e-mails on its page;
 - `filters`: the orders' list filters (to ship, Stripe calls pending, conflicts);
-- `views`: the owner's own pages (the shipment form, the packing slip, the dashboard);
+- `views`: the owner's own pages (the shipment form, the delivery's confirmation, the
+  packing slip, the dashboard);
 - `common`: what orders and events share (read-only rows, links to Stripe's dashboard).
 
 Every action and page calls a service (payments.services, payments.webhooks) or a selector
@@ -13,14 +15,8 @@ save from the change form would write the whole row back and could undo what a w
 committed in the meantime.
 """
 
-from payments.admin.emails import OrderEmailInline, OutboxMessageAdmin
+from payments.admin.emails import OutboxMessageAdmin
 from payments.admin.events import StripeEventAdmin
-from payments.admin.orders import OrderAdmin, OrderItemInline
+from payments.admin.orders import OrderAdmin
 
-__all__ = [
-    "OrderAdmin",
-    "OrderEmailInline",
-    "OrderItemInline",
-    "OutboxMessageAdmin",
-    "StripeEventAdmin",
-]
+__all__ = ["OrderAdmin", "OutboxMessageAdmin", "StripeEventAdmin"]

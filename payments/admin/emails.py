@@ -1,6 +1,6 @@
 """The owner's view of the outbox (payments/outbox.py): every e-mail the shop sends, whether
-it left, and why not. Read-only; *Renvoyer* queues refused ones again (a service:
-`services.mail.send_again`)."""
+it left, and why not, and an order's own e-mails on its page. Read-only; *Renvoyer* queues
+refused ones again (a service: `services.mail.send_again`)."""
 
 from typing import Any
 
@@ -9,10 +9,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
-from payments.models import OutboxMessage
+from payments.models import Order, OutboxMessage
 from payments.services import mail
+from shop.admin_site import dated
 
 
 def _state(message: OutboxMessage) -> str:
@@ -41,7 +43,7 @@ class ReadOnly:
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ["subject", "state_badge", "recipients", "order_link", "created_at"]
-    list_filter = ["status", "created_at"]
+    list_filter = ["status", ("created_at", dated("date"))]
     search_fields = ["subject", "order__reference", "to"]
     list_select_related = ["order"]
     date_hierarchy = "created_at"
@@ -98,26 +100,30 @@ class OutboxMessageAdmin(ReadOnly, admin.ModelAdmin):
             )
 
 
-class OrderEmailInline(ReadOnly, admin.TabularInline):
-    """An order's e-mails, on its page."""
-
-    model = OutboxMessage
-    fields = ["subject", "recipients", "state"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name_plural = "e-mails de la commande"
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request.user.has_perm("payments.view_order") or request.user.has_perm(
-            "payments.change_order"
-        )
-
-    @admin.display(description="destinataires")
-    def recipients(self, message: OutboxMessage) -> str:
-        return ", ".join(message.to)
-
-    @admin.display(description="état")
-    def state(self, message: OutboxMessage) -> str:
-        return _state(message)
+def order_emails(order: Order) -> SafeString:
+    """An order's e-mails, for its page: subject (linked to the e-mail's page), recipients,
+    state, newest first."""
+    rows = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td></tr>',
+        (
+            (
+                reverse("admin:payments_outboxmessage_change", args=[message.pk]),
+                message.subject,
+                ", ".join(message.to),
+                format_html(
+                    '<span class="email-status email-status--{}">{}</span>',
+                    message.status,
+                    _state(message),
+                ),
+            )
+            for message in order.emails.all()
+        ),
+    )
+    if not rows:
+        return format_html("{}", "Aucun e-mail pour cette commande.")
+    return format_html(
+        '<table class="order-emails"><thead><tr><th>Objet</th><th>Destinataires</th>'
+        "<th>État</th></tr></thead><tbody>{}</tbody></table>",
+        rows,
+    )

@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from payments import webhooks
+from payments import webhooks, wording
 from payments.admin.common import ServiceWrittenAdmin, stripe_link
 from payments.models import StripeEvent
+from shop.admin_site import dated
 
 REPROCESS_OUTCOMES = {
     "processed": "traité",
@@ -26,20 +27,22 @@ REPROCESS_OUTCOMES = {
 class StripeEventAdmin(ServiceWrittenAdmin):
     list_display = [
         "received_at",
+        "what",
+        "result",
+        "order_link",
         "type",
         "stripe_id",
-        "outcome",
-        "order_link",
         "attempts",
         "processed_at",
-        "detail",
     ]
-    list_filter = ["type", "outcome", "received_at"]
+    list_filter = ["type", "outcome", ("received_at", dated("date de réception"))]
     search_fields = ["=stripe_id", "order__reference"]
     list_select_related = ["order"]
     date_hierarchy = "received_at"
     list_per_page = 100
     fields = [
+        "what",
+        "result",
         "stripe_link",
         "type",
         "outcome",
@@ -66,6 +69,14 @@ class StripeEventAdmin(ServiceWrittenAdmin):
     def stripe_link(self, event: StripeEvent) -> str:
         return stripe_link("events", event.stripe_id)
 
+    @admin.display(description="quoi", ordering="type")
+    def what(self, event: StripeEvent) -> str:
+        return wording.event_label(event.type)
+
+    @admin.display(description="ce qui s'est passé", ordering="outcome")
+    def result(self, event: StripeEvent) -> str:
+        return wording.event_result(event)
+
     @admin.display(description="commande", ordering="order__reference")
     def order_link(self, event: StripeEvent) -> str:
         if event.order is None:
@@ -85,6 +96,7 @@ class StripeEventAdmin(ServiceWrittenAdmin):
         for event in queryset.order_by("received_at", "pk"):
             result = webhooks.reprocess_event(event.pk)
             label = REPROCESS_OUTCOMES.get(result.outcome, result.outcome)
-            detail = f" ({result.detail})" if result.detail else ""
+            said = wording.outcome_text(result.detail)
+            detail = f" ({said})" if said else ""
             level = messages.ERROR if result.outcome == "failed" else messages.SUCCESS
             self.message_user(request, f"{event.stripe_id} : {label}{detail}.", level)

@@ -1,6 +1,7 @@
-"""The owner's own pages, beside the orders' list: the shipment form, the packing slip, the
-dashboard. Each checks the orders admin's permission, calls one service or selector and
-renders; `OrderAdmin.get_urls` mounts them behind the admin's login."""
+"""The owner's own pages, beside the orders' list: the shipment form, the delivery's
+confirmation, the packing slip, the dashboard. Each checks the orders admin's permission,
+calls one service or selector and renders; `OrderAdmin.get_urls` mounts them behind the
+admin's login."""
 
 from datetime import timedelta
 from typing import Any
@@ -10,14 +11,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from payments import selectors, services
 from payments.admin.filters import ShipmentFilter, WithdrawalFilter
+from payments.carriers import Carrier
 from payments.exceptions import ShipmentRefused
 from payments.forms import ShipmentForm
 from payments.models import Order
@@ -26,7 +30,8 @@ from products.models import StockStatus
 
 def order_ship(request: HttpRequest, object_id: int, *, model_admin: ModelAdmin) -> HttpResponse:
     """Record the shipment (the buyer gets one e-mail with the tracking), or correct the
-    tracking of an order already shipped (no second e-mail)."""
+    tracking of an order already shipped (no second e-mail). An order that is not paid
+    (refunded, cancelled...) gets no form: it must not leave (a POST is refused, 409)."""
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
     order = get_object_or_404(Order, pk=object_id)
@@ -52,8 +57,9 @@ def order_ship(request: HttpRequest, object_id: int, *, model_admin: ModelAdmin)
         form = ShipmentForm(
             initial={
                 "carrier": order.carrier,
+                "other_carrier": order.other_carrier,
                 "tracking_number": order.tracking_number,
-                "tracking_url": order.tracking_url,
+                "tracking_url": order.tracking_url if order.carrier == Carrier.OTHER else "",
             }
         )
     context = {
@@ -62,15 +68,73 @@ def order_ship(request: HttpRequest, object_id: int, *, model_admin: ModelAdmin)
         "title": f"Expédition de la commande {order.reference}",
         "order": order,
         "items": order.items.all(),
-        "form": form,
+        "form": form if order.status == Order.Status.PAID else None,
+        "stamp": slip_stamp(order),
     }
     return TemplateResponse(request, "admin/payments/order/ship.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def order_delivery(
+    request: HttpRequest, object_id: int, *, model_admin: ModelAdmin
+) -> HttpResponse:
+    """« Marquer livrée » from the order's page: a confirmation (the buyer's withdrawal
+    period runs from this day), then the record, once."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    order = get_object_or_404(Order, pk=object_id)
+    if request.method == "POST":
+        try:
+            services.mark_delivered(order_id=order.pk)
+        except ShipmentRefused as refusal:
+            model_admin.message_user(request, refusal.message, messages.ERROR)
+        else:
+            model_admin.message_user(
+                request, f"Commande {order.reference} marquée livrée aujourd'hui.", messages.SUCCESS
+            )
+        return redirect("admin:payments_order_change", order.pk)
+    return delivery_confirmation(
+        request,
+        Order.objects.filter(pk=order.pk),
+        model_admin=model_admin,
+        action_url=reverse("admin:payments_order_delivery", args=[order.pk]),
+        back_url=reverse("admin:payments_order_change", args=[order.pk]),
+    )
+
+
+def delivery_confirmation(
+    request: HttpRequest,
+    orders: QuerySet[Order],
+    *,
+    model_admin: ModelAdmin,
+    action_url: str,
+    back_url: str,
+    hidden: dict[str, Any] | None = None,
+) -> TemplateResponse:
+    """The page that asks before orders are marked delivered: which will be, which cannot
+    be and why (`services.delivery_refusal`, the rule the service applies)."""
+    listed = [
+        (order, services.delivery_refusal(order)) for order in orders.order_by("shipped_at", "pk")
+    ]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "Marquer livrée" if len(listed) == 1 else "Marquer livrées",
+        "orders": listed,
+        "deliverable": sum(1 for _, refusal in listed if not refusal),
+        "action_url": action_url,
+        "back_url": back_url,
+        "hidden": hidden or {},
+        "withdrawal_days": settings.WITHDRAWAL_DAYS,
+    }
+    return TemplateResponse(request, "admin/payments/order/deliver.html", context)
 
 
 def order_packing_slip(
     request: HttpRequest, object_id: int, *, model_admin: ModelAdmin
 ) -> HttpResponse:
-    """A printable page to slip in the parcel: the address, the pieces, the reference."""
+    """A printable page to slip in the parcel: the address, the pieces, the reference. An
+    order that must not leave (refunded, cancelled, unpaid) is stamped so, in capitals."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     order = get_object_or_404(Order, pk=object_id)
@@ -79,8 +143,20 @@ def order_packing_slip(
         "items": order.items.all(),
         "shop_name": settings.SHOP_NAME,
         "shop_url": settings.APP_URL,
+        "stamp": slip_stamp(order),
     }
     return TemplateResponse(request, "admin/payments/order/packing_slip.html", context)
+
+
+def slip_stamp(order: Order) -> str:
+    """What a packing slip says in place of « Payée le … » when the order must not leave."""
+    if order.status == Order.Status.PAID:
+        return ""
+    if order.status == Order.Status.REFUNDED:
+        return "REMBOURSÉE – NE PAS EXPÉDIER"
+    if order.status == Order.Status.CANCELLED:
+        return "ANNULÉE – NE PAS EXPÉDIER"
+    return "NON PAYÉE – NE PAS EXPÉDIER"
 
 
 def dashboard(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:

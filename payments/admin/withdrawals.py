@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,13 +23,13 @@ WITHDRAWAL_FIELDS = ["withdrawal_deadline", "withdrawal_declaration_display"]
 
 class WithdrawalAdminMixin:
     """For OrderAdmin: add `withdrawal_column` to the list, WITHDRAWAL_FIELDS to the
-    read-only fields; the « Rétractation » section shows on withdrawn orders only."""
+    read-only fields, and pass an order's fieldsets through `with_withdrawal`: the
+    « Rétractation » section shows on withdrawn orders only, right after the summary."""
 
-    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list:
-        fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None and obj.withdrawn_at is not None:
-            fieldsets.insert(1, ("Rétractation", {"fields": WITHDRAWAL_FIELDS}))
-        return fieldsets
+    def with_withdrawal(self, fieldsets: list, obj: Any) -> list:
+        if obj is None or obj.withdrawn_at is None:
+            return fieldsets
+        return [fieldsets[0], ("Rétractation", {"fields": WITHDRAWAL_FIELDS}), *fieldsets[1:]]
 
     @admin.display(description="rétractation", ordering="withdrawn_at")
     def withdrawal_column(self, order: Order) -> str:

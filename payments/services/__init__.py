@@ -7,7 +7,7 @@
 - `refunds`: a paid order is refunded (a conflict, a wrong amount, the owner's decision);
 - `stripe_calls`: the calls to Stripe decided in a transaction, made after its commit;
 - `stripe_objects`: what a Checkout Session or a PaymentIntent from Stripe says is applied;
-- `shipping`: the shipment of a paid order;
+- `shipping`: the shipment of a paid order, and its delivery;
 - `withdrawal`: the buyer's online withdrawal, recorded and acknowledged once;
 - `mail`: the senders of the outbox's e-mails (payments/outbox.py queues them).
 
@@ -22,7 +22,13 @@ from payments.services.checkout import start_checkout, unsign_cancel_reference
 from payments.services.payment import mark_order_paid, mark_order_processing
 from payments.services.refunds import put_back_on_sale, refund_paid_order, refund_paid_orders
 from payments.services.release import cancel_order, release_leftover_holds, release_order
-from payments.services.shipping import ship_order, update_tracking
+from payments.services.shipping import (
+    delivery_refusal,
+    mark_delivered,
+    mark_orders_delivered,
+    ship_order,
+    update_tracking,
+)
 from payments.services.stripe_calls import (
     expire_session_now,
     refund_now,
@@ -43,10 +49,13 @@ __all__ = [
     "apply_checkout_session",
     "apply_payment_intent_succeeded",
     "cancel_order",
+    "delivery_refusal",
     "expire_lost_session",
     "expire_session_now",
+    "mark_delivered",
     "mark_order_paid",
     "mark_order_processing",
+    "mark_orders_delivered",
     "put_back_on_sale",
     "refund_now",
     "refund_paid_order",

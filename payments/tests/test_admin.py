@@ -232,7 +232,9 @@ def test_view_only_staff_see_orders_and_events_but_no_action(viewer_client, new_
     assert events.context["action_form"] is None
 
 
-def test_the_owner_is_offered_the_refund_retry_and_reprocess_actions(owner_client, new_order):
+def test_the_owner_is_offered_the_refund_delivery_retry_and_reprocess_actions(
+    owner_client, new_order
+):
     """The actions the owner needs are on the lists, and Django's bulk delete is not."""
     _event(new_order(paid=True))
 
@@ -242,6 +244,7 @@ def test_the_owner_is_offered_the_refund_retry_and_reprocess_actions(owner_clien
     assert set(order_actions) - {""} == {
         "refund_and_put_back_on_sale",
         "refund_only",
+        "mark_delivered",
         "retry_stripe_calls",
     }
     assert set(event_actions) - {""} == {"reprocess"}
@@ -357,9 +360,8 @@ def test_order_page_shows_items_totals_and_customer(owner_client, new_order):
     assert f"89,90{NBSP}€" in html
     assert "dora@example.com" in html
     assert "Lyon" in html
-    formset = response.context["inline_admin_formsets"][0]
-    assert not formset.has_add_permission
-    assert not formset.has_change_permission
+    # The lines are shown, not editable: no formset on the page.
+    assert response.context["inline_admin_formsets"] == []
 
 
 @pytest.mark.parametrize(
@@ -426,10 +428,13 @@ def test_order_timeline_merges_timestamps_and_stripe_events_in_order(owner_clien
         timeline.index(f'href="{_event_url(failed)}"'),
         timeline.index("OperationalError: could not connect"),
         timeline.index("Paiement enregistré"),
-        timeline.index(f'href="{_event_url(processed)}">payment_intent.succeeded'),
+        timeline.index(f'href="{_event_url(processed)}">Stripe : paiement encaissé'),
     ]
     assert positions == sorted(positions)
-    assert "Échec" in timeline
+    # In the owner's words; the services' own outcome (« paid ») stays on the event.
+    assert "Échec, Stripe renverra ce message" in timeline
+    assert "Commande payée, pièces vendues" in timeline
+    assert "payment_intent.succeeded" not in timeline
     assert _event_url(other) not in html
 
 
@@ -630,7 +635,9 @@ def test_reprocess_handles_a_failed_event_again(owner_client, new_order):
     assert not Product.objects.get(pk=order.items.get().product_id).in_stock
     assert event.outcome == StripeEvent.Outcome.PROCESSED
     assert event.attempts == 2
-    assert any(m.startswith(f"{event.stripe_id} : traité") for m in _messages(response))
+    # What came of it in French; the service's « paid » stays on the event.
+    assert f"{event.stripe_id} : traité (Commande payée, pièces vendues)." in _messages(response)
+    assert event.detail == "paid"
 
 
 def test_reprocess_leaves_a_processed_event_alone(owner_client, new_order):

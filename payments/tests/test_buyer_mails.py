@@ -120,7 +120,7 @@ def test_with_vat_the_totals_say_ttc(seller, settings, sold):
 
 def test_every_email_to_the_buyer_links_the_order_page_and_answers_to_the_seller(seller, sold):
     """Confirmation, shipment, withdrawal acknowledgement, refund: each carries the link."""
-    services.ship_order(order_id=sold.pk, carrier="Colissimo", tracking_number="6A1")
+    services.ship_order(order_id=sold.pk, carrier="colissimo", tracking_number="6A123456")
     services.withdraw(reference=sold.reference, email=sold.customer_email)
     services.refund_paid_order(order_id=sold.pk, put_back_on_sale=True)
 

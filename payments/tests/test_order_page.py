@@ -107,12 +107,7 @@ def test_with_vat_the_total_says_ttc_and_not_the_franchise(order, settings):
 
 
 def test_a_shipped_order_shows_the_carrier_and_a_working_tracking_link(order):
-    services.ship_order(
-        order_id=order.pk,
-        carrier="Colissimo",
-        tracking_number="6A12345678901",
-        tracking_url="https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
-    )
+    services.ship_order(order_id=order.pk, carrier="colissimo", tracking_number="6A12345678901")
     order.refresh_from_db()
     page = page_of(order)
 
@@ -195,7 +190,7 @@ def test_the_thank_you_page_links_the_order_page_and_says_where_the_order_is(ord
         in Client().get(thanks).content.decode()
     )
     OutboxMessage.objects.filter(order=None).update(status=OutboxMessage.Status.SENT)
-    services.ship_order(order_id=order.pk, carrier="Colissimo", tracking_number="6A1")
+    services.ship_order(order_id=order.pk, carrier="colissimo", tracking_number="6A123456")
     page = Client().get(thanks).content.decode()
     assert "Elle est partie le" in page
     assert "par Colissimo" in page

@@ -1,4 +1,4 @@
-"""Migration 0010: the legal pages still holding an earlier draft get the one that says where
+"""Migration 0011: the legal pages still holding an earlier draft get the one that says where
 the online withdrawal is; a page the owner edited keeps their text (the dashboard flags it)."""
 
 import hashlib
@@ -17,7 +17,7 @@ DRAFTS = {page.url: page.content for page in LEGAL_PAGES}
 
 @pytest.fixture
 def migration():
-    return importlib.import_module("products.migrations.0010_withdrawal_online_in_drafts")
+    return importlib.import_module("products.migrations.0011_withdrawal_online_in_drafts")
 
 
 def sha(text: str) -> str:

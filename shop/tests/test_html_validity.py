@@ -204,7 +204,7 @@ def _after_sale_pages(paid: Order) -> dict[str, str]:
     )
     Order.objects.filter(pk=paid.pk).update(
         shipped_at=timezone.now() - timedelta(days=3),
-        carrier="Colissimo",
+        carrier="colissimo",
         tracking_number="6A12345678901",
         tracking_url="https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
     )

@@ -40,6 +40,18 @@ def test_the_page_shows_the_lines_the_total_and_says_it_is_simulated(open_sessio
     assert 'name="csrfmiddlewaretoken"' in text
 
 
+def test_the_address_form_names_the_countries_in_french(stripe_client, session_params):
+    """As Stripe's page does: « Belgique », not « BE »; the code is what is sent."""
+    session = stripe_client.v1.checkout.sessions.create(
+        session_params(shipping_address_collection={"allowed_countries": ["FR", "BE"]})
+    )
+
+    text = requests.get(session.url, timeout=10).text
+
+    assert '<option value="FR" selected>France</option>' in text
+    assert '<option value="BE">Belgique</option>' in text
+
+
 def test_payer_completes_the_session_then_sends_signed_events(
     open_session, stripe_client, webhooks, offline_server
 ):

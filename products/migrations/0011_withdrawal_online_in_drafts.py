@@ -38,7 +38,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0009_photo_size_limit"),
+        ("products", "0010_slug_label"),
         ("flatpages", "0001_initial"),
     ]
 
