@@ -15,7 +15,7 @@ from django.urls import reverse
 from payments import pdf
 from payments.document_content import PARIS
 from payments.models import CreditNote, Invoice, Order
-from payments.tokens import order_token
+from payments.order_page import token_for
 
 PDF = "application/pdf"
 
@@ -42,7 +42,7 @@ def buyer_links(order: Order) -> list[DocumentLink]:
     invoice = Invoice.objects.filter(order=order).first()
     if invoice is None:
         return []
-    token = order_token(order.reference)
+    token = token_for(order.reference)
     links = [
         DocumentLink(
             f"Facture {invoice.number}",

@@ -3,6 +3,7 @@ boundary (payments/stripe_client.py), turned into French messages or HTTP answer
 views, the admin and the commands."""
 
 from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -65,6 +66,26 @@ class RefundRefused(Exception):
 class IssuedDocumentChanged(Exception):
     """An attempt to change or delete an issued invoice or credit note (CGI art. 242 nonies A:
     numbered once, kept as issued). PostgreSQL refuses it too (a trigger on their tables)."""
+
+
+class WithdrawalRefused(Exception):
+    """A withdrawal that cannot be recorded (SPEC §12); nothing was recorded or sent.
+
+    `reason` is one of the constants below. `NO_MATCH` is the same for an unknown reference
+    and for a known one with another e-mail: the page must not tell them apart. The others
+    name an order whose reference and e-mail matched: `closes_on` is the last day of the
+    period for `CLOSED`."""
+
+    NO_MATCH = "no-match"
+    NOT_PAID = "not-paid"
+    REFUNDED = "refunded"
+    CLOSED = "closed"
+
+    def __init__(self, reason: str, *, reference: str = "", closes_on: date | None = None):
+        super().__init__(f"withdrawal refused: {reason}")
+        self.reason = reason
+        self.reference = reference
+        self.closes_on = closes_on
 
 
 # --- Stripe ---------------------------------------------------------------------------------

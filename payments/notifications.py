@@ -1,6 +1,10 @@
 """E-mails about orders, in French, plain text with an HTML alternative, each rendered from
 `templates/payments/email/<name>.txt` and `.html` when it is sent.
 
+Every e-mail to a buyer links their order page (`/suivi/<token>/`), names the seller and
+answers to `SELLER_EMAIL` (reply-to); the confirmation is the contract's confirmation on a
+durable medium (SPEC §12).
+
 Each function is called inside the transaction of the decision it reports (a sale, a
 shipment, a refund, a payment for no known order) and queues its messages in the outbox
 (payments/outbox.py): they exist once that transaction commits, and are sent by whichever
@@ -9,6 +13,7 @@ sender claims them first (right after the response by default, `send_mails` with
 second call for the same event queues nothing more, so the owner hears of one event once.
 """
 
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +22,7 @@ from django.urls import reverse
 from payments import outbox
 from payments.models import CreditNote, Order, Refund
 from payments.stripe_shapes import order_reference_of, reported_amount
+from shop import words
 
 EMAIL = "payments/email/"
 
@@ -34,13 +40,46 @@ def confirmation(*, order: Order) -> None:
 def shipment(*, order: Order) -> None:
     """The buyer's parcel left: carrier and tracking."""
     outbox.queue(
-        outbox.Mail(
+        _to_buyer(
             key=f"shipment:{order.reference}",
-            to=[order.customer_email],
+            order=order,
             subject=f"Votre commande {order.reference} est expédiée",
             template=EMAIL + "order_shipped",
-            order=order,
         )
+    )
+
+
+def withdrawal(*, order: Order, declaration: dict[str, Any], refund_by: date) -> None:
+    """A buyer withdrew online: their acknowledgement, with the declaration as recorded and
+    the date and time it was sent (D221-5), and the owner's note of what to refund, by when.
+    Once per order, however often it is submitted."""
+    when = {
+        "submitted_at_text": words.paris_moment(
+            datetime.fromisoformat(declaration["submitted_at"])
+        ),
+        "refund_by_text": words.day_in_words(refund_by),
+    }
+    outbox.queue(
+        _to_buyer(
+            key=f"withdrawal:{order.reference}:buyer",
+            order=order,
+            subject=f"Accusé de réception de votre rétractation (commande {order.reference})",
+            template=EMAIL + "withdrawal_received",
+            context={"declaration": declaration, **when},
+        ),
+        outbox.Mail(
+            key=f"withdrawal:{order.reference}:owner",
+            to=[settings.OWNER_EMAIL],
+            subject=f"Rétractation : commande {order.reference}, à rembourser au plus tard "
+            f"le {refund_by:%d/%m/%Y}",
+            template=EMAIL + "owner_withdrawal",
+            order=order,
+            context={
+                "declaration": declaration,
+                **when,
+                "admin_url": _admin_url("admin:payments_order_change", order),
+            },
+        ),
     )
 
 
@@ -67,19 +106,17 @@ def refund(
         )
     partial = bool(context.get("partial"))
     mails = [
-        outbox.Mail(
+        _to_buyer(
             key=key,
-            to=[order.customer_email],
+            order=order,
             subject=(
                 f"Remboursement partiel de votre commande {order.reference}"
                 if partial
                 else f"Votre commande {order.reference} a été remboursée"
             ),
             template=EMAIL + "order_refunded",
-            order=order,
             context=context,
             attachments=attachments,
-            reply_to=[settings.SELLER_EMAIL],
         )
     ]
     if to_owner:
@@ -121,16 +158,42 @@ def payment_without_order(*, event_id: str, event_type: str, obj: dict[str, Any]
     )
 
 
+def confirmation_key(reference: str) -> str:
+    """The key of an order's confirmation in the outbox (one per order, ever)."""
+    return f"sale:{reference}:buyer"
+
+
 def _confirmation(order: Order) -> outbox.Mail:
     """The invoice goes with it: issued in the sale's transaction, made into a PDF when the
     e-mail is sent (found by the order: it is issued after this row is queued)."""
-    return outbox.Mail(
-        key=f"sale:{order.reference}:buyer",
-        to=[order.customer_email],
+    return _to_buyer(
+        key=confirmation_key(order.reference),
+        order=order,
         subject=f"Votre commande {order.reference} est confirmée",
         template=EMAIL + "order_paid",
-        order=order,
         attachments=[outbox.Attachment("payments.documents.invoice_attachment", order.pk)],
+    )
+
+
+def _to_buyer(
+    *,
+    key: str,
+    order: Order,
+    subject: str,
+    template: str,
+    context: dict | None = None,
+    attachments: list[outbox.Attachment] | None = None,
+) -> outbox.Mail:
+    """An e-mail to the order's buyer, who may answer it: it reaches `SELLER_EMAIL`."""
+    return outbox.Mail(
+        key=key,
+        to=[order.customer_email],
+        subject=subject,
+        template=template,
+        order=order,
+        context=context or {},
+        attachments=attachments or [],
+        reply_to=[settings.SELLER_EMAIL],
     )
 
 

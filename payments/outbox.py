@@ -22,7 +22,9 @@
 back, no message exists; once it commits, the message exists until it is sent or refused. A
 key already queued is left as it is, so the owner's note about one event goes once however
 often the event is handled. A mail with no recipient is not queued. The template's context
-also holds `shop_name` and `shop_url`.
+also holds `shop_name`, `shop_url`, `seller` (payments/seller.py), `withdrawal_url`,
+`withdrawal_days`, `refund_days` and `cgv_url`, and for a message about an order `order`,
+`items`, `shipping` and `order_page_url` (the buyer's page, payments/order_page.py).
 
 An **attachment** is made when the message is sent, never stored: `Attachment(maker,
 object_id)` names a function by its dotted path, `maker(object_id) -> (filename, content:
@@ -66,9 +68,12 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
+from payments import order_page, withdrawal_period
 from payments.models import Order, OutboxMessage
+from payments.seller import seller
 
 logger = logging.getLogger(__name__)
 
@@ -125,13 +130,22 @@ def _row(mail: Mail) -> OutboxMessage:
 
 def build(message: OutboxMessage) -> EmailMultiAlternatives:
     """The e-mail of an outbox message, rendered now, with its attachments made now."""
-    context: dict[str, Any] = {"shop_name": settings.SHOP_NAME, "shop_url": settings.APP_URL}
+    context: dict[str, Any] = {
+        "shop_name": settings.SHOP_NAME,
+        "shop_url": settings.APP_URL,
+        "seller": seller(),
+        "withdrawal_url": settings.APP_URL + reverse("payments:withdrawal"),
+        "withdrawal_days": settings.WITHDRAWAL_DAYS,
+        "refund_days": withdrawal_period.REFUND_DAYS,
+        "cgv_url": settings.APP_URL + reverse("legal-page", args=["cgv"]),
+    }
     if message.order_id is not None:
         order = Order.objects.prefetch_related("items").get(pk=message.order_id)
         context |= {
             "order": order,
             "items": list(order.items.all()),
             "shipping": order.shipping_address or None,
+            "order_page_url": order_page.url_for(order.reference),
         }
     context |= message.context
     email = EmailMultiAlternatives(

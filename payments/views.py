@@ -12,15 +12,21 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from cart.cart import Cart, shopper_id
-from payments import documents, services, webhooks
-from payments.exceptions import CheckoutError, CheckoutLimitReached
+from payments import documents, order_page, selectors, services, webhooks, withdrawal_period
+from payments.exceptions import CheckoutError, CheckoutLimitReached, WithdrawalRefused
+from payments.forms import WithdrawalForm
 from payments.models import CreditNote, Invoice, Order
-from payments.tokens import reference_from_token
+from payments.seller import seller
 from shop.client import client_address
-from shop.ratelimits import checkout_rate_limit
+from shop.ratelimits import checkout_rate_limit, withdrawal_rate_limit
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +73,108 @@ def checkout_thanks(request: HttpRequest) -> HttpResponse:
     order = services.sync_checkout_session(order=order)
     if order.is_paid:
         Cart(request.session).remove(*order.items.values_list("product_id", flat=True))
-    context = {"order": order, "items": order.items.all()}
+    context = {
+        "order": order,
+        "items": order.items.all(),
+        "view": selectors.buyer_order(order),
+        "confirmation": selectors.confirmation_state(order),
+        "order_page_path": order_page.path_for(order.reference),
+    }
     return render(request, "payments/thanks.html", context)
+
+
+@never_cache
+@require_safe
+def buyer_order_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer's order page (SPEC §12), opened from any of their e-mails: no login, no
+    cookie needed, the signed token is the key (payments/order_page.py). Never kept by any
+    cache, never indexed."""
+    reference = order_page.reference_from(token)
+    order = Order.objects.filter(reference=reference).first() if reference else None
+    if order is None:
+        raise Http404("Commande introuvable")
+    context = {
+        "view": selectors.buyer_order(order),
+        "order": order,
+        "token": token,
+        "seller": seller(),
+    }
+    return _private(render(request, "payments/order_page.html", context))
+
+
+# What a pair of reference and e-mail that names no order is told: the same words, and the
+# same status, whether the reference exists or not.
+NO_MATCH = (
+    "Nous ne trouvons pas de commande avec cette référence et cette adresse e-mail. Vérifiez "
+    "la référence (elle commence par B- et figure dans l'e-mail de confirmation) et l'adresse "
+    "e-mail utilisée pour la commande."
+)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@withdrawal_rate_limit
+def withdrawal(request: HttpRequest) -> HttpResponse:
+    """« Renoncer au contrat ici » (SPEC §12): the declaration's form, prefilled from the
+    order page (`?commande=<token>`), and « Confirmer la rétractation », which records it
+    once and sends its acknowledgement."""
+    if request.method != "POST":
+        order = _order_of_button(request)
+        form = WithdrawalForm(initial=_prefill(order) if order else None)
+        return _withdrawal_form(request, form, order=order)
+    form = WithdrawalForm(request.POST)
+    if not form.is_valid():
+        return _withdrawal_form(request, form, status=400)
+    try:
+        result = services.withdraw(
+            reference=form.cleaned_data["reference"],
+            email=form.cleaned_data["email"],
+            name=form.cleaned_data["nom"],
+        )
+    except WithdrawalRefused as refusal:
+        if refusal.reason == WithdrawalRefused.NO_MATCH:
+            form.add_error(None, NO_MATCH)
+            return _withdrawal_form(request, form, status=400)
+        context = {"refusal": refusal, "seller": seller()}
+        return _private(render(request, "payments/withdrawal_refused.html", context, status=409))
+    context = {
+        "withdrawal": result,
+        "order": result.order,
+        "view": selectors.buyer_order(result.order),
+        "order_page_path": order_page.path_for(result.order.reference),
+        "seller": seller(),
+    }
+    return _private(render(request, "payments/withdrawal_received.html", context))
+
+
+def _withdrawal_form(
+    request: HttpRequest, form: WithdrawalForm, *, status: int = 200, order: Order | None = None
+) -> HttpResponse:
+    context = {"form": form, "refund_days": withdrawal_period.REFUND_DAYS, "order": order}
+    return _private(render(request, "payments/withdrawal_form.html", context, status=status))
+
+
+def _order_of_button(request: HttpRequest) -> Order | None:
+    """The order page's button names its order by its token (`?commande=`)."""
+    reference = order_page.reference_from(request.GET.get("commande", ""))
+    if not reference:
+        return None
+    return Order.objects.prefetch_related("items").filter(reference=reference).first()
+
+
+def _prefill(order: Order) -> dict[str, str]:
+    """The form filled in with the order's reference, e-mail and the name on its address."""
+    return {
+        "reference": order.reference,
+        "email": order.customer_email,
+        "nom": (order.shipping_address or {}).get("name", ""),
+    }
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page about one buyer's order: kept out of search engines."""
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 @never_cache
@@ -113,7 +219,7 @@ def order_credit_note(request: HttpRequest, token: str, number: str) -> HttpResp
 
 
 def _reference(token: str) -> str:
-    reference = reference_from_token(token)
+    reference = order_page.reference_from(token)
     if reference is None:
         raise Http404("Lien de commande invalide.")
     return reference

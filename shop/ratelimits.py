@@ -1,4 +1,5 @@
-"""Rate limits on the POSTs a bot would hammer: cart add/remove and Commander (SPEC §6).
+"""Rate limits on the POSTs a bot would hammer: cart add/remove, Commander and the
+withdrawal form (SPEC §6).
 
 django-ratelimit counts requests per client address (shop.client, the same address as the
 login lockout and the checkout limits) in the default cache: one counter per process with
@@ -47,6 +48,7 @@ def limit_posts(*, group: str, rate_setting: str) -> Callable:
         @wraps(view)
         def limited(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if _over_the_rate(request, group=group, rate=rate):
+                request.ratelimit_group = group  # the 429 page's words depend on it
                 raise Ratelimited()  # answered by RatelimitMiddleware (RATELIMIT_VIEW)
             return view(request, *args, **kwargs)
 
@@ -82,3 +84,4 @@ def _over_the_rate(request: HttpRequest, *, group: str, rate: Callable) -> bool:
 
 cart_rate_limit = limit_posts(group="cart", rate_setting="RATE_LIMIT_CART")
 checkout_rate_limit = limit_posts(group="checkout", rate_setting="RATE_LIMIT_CHECKOUT")
+withdrawal_rate_limit = limit_posts(group="withdrawal", rate_setting="RATE_LIMIT_WITHDRAWAL")

@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from shop.csp import admin_inline_style_hashes
 from shop.logs import build_logging_config, running_management_command
 from shop.public_url import check_public_app_url
+from shop.senders import named_sender
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -224,8 +225,6 @@ ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
 
 # Mail: the console by default, any django-environ email URL otherwise.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Boutique <boutique@localhost>")
-SERVER_EMAIL = DEFAULT_FROM_EMAIL
 OWNER_EMAIL = env.str("OWNER_EMAIL", default="")
 # Every e-mail is a row of the outbox (payments/outbox.py), written with the decision that
 # causes it. Off (default): the web worker sends it right after the response, giving up after
@@ -249,6 +248,12 @@ if not 0 < EMAIL_TIMEOUT <= 10 or not 0 < MAIL_REQUEST_TIMEOUT <= EMAIL_TIMEOUT:
 
 # Shop behaviour.
 SHOP_NAME = env.str("SHOP_NAME", default="Boutique")
+# Who the shop's e-mails come from: a bare address is sent under the shop's name
+# (« Atelier Lune <contact@atelier-lune.fr> »), one given with a name keeps it (shop/senders.py).
+DEFAULT_FROM_EMAIL = named_sender(
+    env.str("DEFAULT_FROM_EMAIL", default="boutique@localhost"), SHOP_NAME
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SHOP_TAGLINE = env.str("SHOP_TAGLINE", default="pièces uniques")
 CATALOGUE_PAGE_SIZE = env.int("CATALOGUE_PAGE_SIZE", default=12)
 STOCK_POLL_SECONDS = env.int("STOCK_POLL_SECONDS", default=30)
@@ -498,6 +503,9 @@ CHECKOUT_LIMIT_PER_CLIENT = env.int("CHECKOUT_LIMIT_PER_CLIENT", default=3)
 CHECKOUT_MAX_PIECES = env.int("CHECKOUT_MAX_PIECES", default=10)
 RATE_LIMIT_CART = env.str("RATE_LIMIT_CART", default="60/m")
 RATE_LIMIT_CHECKOUT = env.str("RATE_LIMIT_CHECKOUT", default="12/m")
+# The withdrawal form (/retractation/): a buyer sends it once or twice; a bot trying pairs of
+# reference and e-mail is held to this.
+RATE_LIMIT_WITHDRAWAL = env.str("RATE_LIMIT_WITHDRAWAL", default="10/m")
 RATELIMIT_VIEW = "shop.views.too_many_requests"
 # A cache that does not answer lets requests through: the limits that protect the stock are
 # the database's, the rate limits only spare the server.

@@ -30,6 +30,7 @@ def too_many_requests(request: HttpRequest, exception: Exception) -> HttpRespons
     seconds = max(1, int(getattr(request, "ratelimit_seconds_left", 60)))
     minutes = math.ceil(seconds / 60)
     wait = "une minute" if minutes == 1 else f"{minutes} minutes"
-    response = render(request, "429.html", {"wait": wait}, status=429)
+    group = getattr(request, "ratelimit_group", "")
+    response = render(request, "429.html", {"wait": wait, "group": group}, status=429)
     response["Retry-After"] = str(seconds)
     return response

@@ -1,8 +1,9 @@
-"""The orders' list filters: to ship (the default view), Stripe calls pending, conflicts."""
+"""The orders' list filters: to ship (the default view), Stripe calls pending, conflicts,
+withdrawals to handle."""
 
 from django.contrib import admin
 
-from payments.selectors import CONFLICT, STRIPE_CALL_PENDING, TO_SHIP
+from payments.selectors import CONFLICT, STRIPE_CALL_PENDING, TO_SHIP, WITHDRAWAL_TO_HANDLE
 
 
 class ShipmentFilter(admin.SimpleListFilter):
@@ -74,4 +75,27 @@ class ConflictFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() == "oui":
             return queryset.filter(CONFLICT)
+        return queryset
+
+
+class WithdrawalFilter(admin.SimpleListFilter):
+    """« Rétractations à traiter »: orders a buyer withdrew from, not refunded yet, the
+    oldest withdrawal (the nearest refund deadline) first."""
+
+    title = "rétractations"
+    parameter_name = "retractation"
+    TO_HANDLE = "a-traiter"
+    ALL = "toutes"
+
+    def lookups(self, request, model_admin):
+        return [
+            (self.TO_HANDLE, "Rétractations à traiter"),
+            (self.ALL, "Toutes les rétractations"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.TO_HANDLE:
+            return queryset.filter(WITHDRAWAL_TO_HANDLE)
+        if self.value() == self.ALL:
+            return queryset.filter(withdrawn_at__isnull=False)
         return queryset

@@ -28,7 +28,13 @@ from payments.admin import views
 from payments.admin.common import ServiceWrittenAdmin, stripe_link, when
 from payments.admin.documents import OrderRefundsMixin
 from payments.admin.emails import order_emails
-from payments.admin.filters import ConflictFilter, ShipmentFilter, StripeCallPendingFilter
+from payments.admin.filters import (
+    ConflictFilter,
+    ShipmentFilter,
+    StripeCallPendingFilter,
+    WithdrawalFilter,
+)
+from payments.admin.withdrawals import WITHDRAWAL_FIELDS, WithdrawalAdminMixin
 from payments.models import Order
 from payments.selectors import TimelineEntry, order_timeline
 from products.templatetags.money import euros
@@ -104,12 +110,13 @@ AFTER_REFUND = {"refund_reason", "refunded_at"}
 
 
 @admin.register(Order)
-class OrderAdmin(OrderRefundsMixin, ServiceWrittenAdmin):
+class OrderAdmin(OrderRefundsMixin, WithdrawalAdminMixin, ServiceWrittenAdmin):
     list_display = [
         "reference",
         "status_badge",
         # Before the dates: on a laptop's width the last columns scroll out of sight.
         "shipment_column",
+        "withdrawal_column",
         "total_display",
         "customer_email",
         "created_at",
@@ -120,6 +127,7 @@ class OrderAdmin(OrderRefundsMixin, ServiceWrittenAdmin):
     ]
     list_filter = [
         ShipmentFilter,
+        WithdrawalFilter,
         "status",
         ConflictFilter,
         "refund_reason",
@@ -137,7 +145,7 @@ class OrderAdmin(OrderRefundsMixin, ServiceWrittenAdmin):
     date_hierarchy = "created_at"
     list_per_page = 50
     fieldsets = FIELDSETS
-    readonly_fields = flatten_fieldsets(FIELDSETS)
+    readonly_fields = flatten_fieldsets(FIELDSETS) + WITHDRAWAL_FIELDS
     actions = ["refund", "mark_delivered", "retry_stripe_calls"]
 
     def get_list_title(self, request: HttpRequest) -> str:
@@ -146,6 +154,9 @@ class OrderAdmin(OrderRefundsMixin, ServiceWrittenAdmin):
             return "Commandes à expédier"
         if shown == ShipmentFilter.SHIPPED:
             return "Commandes expédiées"
+        params = dict(request.GET.lists())
+        if WithdrawalFilter(request, params, Order, self).value() == WithdrawalFilter.TO_HANDLE:
+            return "Rétractations à traiter"
         return "Commandes"
 
     def get_change_title(self, obj: Order) -> str:
@@ -161,10 +172,11 @@ class OrderAdmin(OrderRefundsMixin, ServiceWrittenAdmin):
             hidden |= AFTER_REFUND
         if not (obj.refund_pending or obj.session_expiry_pending):
             hidden.add("stripe_call_pending")
-        return [
+        fieldsets = [
             (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
             for name, options in self.fieldsets
         ]
+        return self.with_withdrawal(fieldsets, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # The change permission allows the actions (on the list); a single order is only
@@ -363,9 +375,13 @@ class OrderAdmin(OrderRefundsMixin, ServiceWrittenAdmin):
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         """Orders to ship: the oldest payment first, the order they should leave in."""
-        shown = ShipmentFilter(request, dict(request.GET.lists()), Order, self)
+        params = dict(request.GET.lists())
+        shown = ShipmentFilter(request, params, Order, self)
         if shown.value() == ShipmentFilter.TO_SHIP:
             return ["paid_at", "pk"]
+        # Withdrawals to handle: the nearest refund deadline first.
+        if WithdrawalFilter(request, params, Order, self).value() == WithdrawalFilter.TO_HANDLE:
+            return ["withdrawn_at", "pk"]
         return super().get_ordering(request)
 
     # --- Pages of their own (payments/admin/views.py), behind the admin's login.

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from payments import documents, selectors, services
-from payments.admin.filters import ShipmentFilter
+from payments.admin.filters import ShipmentFilter, WithdrawalFilter
 from payments.carriers import Carrier
 from payments.exceptions import RefundRefused, ShipmentRefused
 from payments.forms import REFUND_REASONS, PeriodForm, RefundForm, ShipmentForm
@@ -163,7 +163,8 @@ def slip_stamp(order: Order) -> str:
 
 
 def dashboard(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
-    """The owner's day: sales, orders to ship, held pieces, refunds, what needs a look."""
+    """The owner's day: sales, orders to ship, withdrawals to refund, held pieces, refunds,
+    what needs a look, and what to settle before opening."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     now = timezone.now()
@@ -175,6 +176,7 @@ def dashboard(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
         "opts": model_admin.opts,
         "title": "Tableau de bord",
         "figures": figures,
+        "to_settle": selectors.opening_checklist(),
         "links": {
             "today": _orders_url(
                 status__exact="paid", paid_at__gte=today, paid_at__lt=today + timedelta(days=1)
@@ -189,6 +191,9 @@ def dashboard(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
             ),
             "stripe_calls": _orders_url(stripe="a-relancer"),
             "conflicts": _orders_url(conflit="oui"),
+            "withdrawals": _orders_url(
+                **{WithdrawalFilter.parameter_name: WithdrawalFilter.TO_HANDLE}
+            ),
         },
     }
     return TemplateResponse(request, "admin/payments/dashboard.html", context)
@@ -250,6 +255,7 @@ def order_refund(request: HttpRequest, object_id: int, *, model_admin: ModelAdmi
         form = RefundForm(
             initial={
                 "montant": left,
+                "motif": REFUND_REASONS[0] if order.withdrawn_at else "",
                 "remettre_en_vente": [] if order.shipped_at else [pk for pk, _ in pieces],
             },
             left=left,

@@ -10,6 +10,7 @@
 - `stripe_calls`: the calls to Stripe decided in a transaction, made after its commit;
 - `stripe_objects`: what a Checkout Session or a PaymentIntent from Stripe says is applied;
 - `shipping`: the shipment of a paid order, and its delivery;
+- `withdrawal`: the buyer's online withdrawal, recorded and acknowledged once;
 - `mail`: the senders of the outbox's e-mails (payments/outbox.py queues them).
 
 Services write; reads are in payments/selectors.py, errors in payments/exceptions.py, what
@@ -49,6 +50,7 @@ from payments.services.stripe_objects import (
     expire_lost_session,
     sync_checkout_session,
 )
+from payments.services.withdrawal import withdraw
 
 __all__ = [
     "RefundDone",
@@ -77,4 +79,5 @@ __all__ = [
     "sync_checkout_session",
     "unsign_cancel_reference",
     "update_tracking",
+    "withdraw",
 ]

@@ -1,4 +1,4 @@
-"""Refunds (SPEC §5, §7, §12; docs/decisions/0015): a payment the shop cannot honour (a piece
+"""Refunds (SPEC §5, §7, §12; docs/decisions/0016): a payment the shop cannot honour (a piece
 already sold, a wrong amount) is refunded in full in the transaction that finds it; the
 owner refunds a sale, in full or in part, from the admin's confirmation page.
 

@@ -30,8 +30,8 @@ from payments.models import (
 )
 from payments.offline.models import Refund as StripeRefund
 from payments.offline.testing import submit_hosted_page
+from payments.order_page import token_for as order_token
 from payments.tests.test_webhook_concurrency import deliver_concurrently
-from payments.tokens import order_token
 from products.models import Product, StockStatus
 
 NBSP = "\N{NO-BREAK SPACE}"
@@ -708,3 +708,25 @@ def test_a_sale_made_by_the_code_from_before_invoices_gets_its_invoice_from_reco
     invoice = Invoice.objects.get()
     assert (invoice.order, invoice.issued_at, invoice.total) == (sale, paid_at, Decimal("75.00"))
     assert invoice.number == f"F-{YEAR}-00001"
+
+
+def test_the_order_page_links_the_invoice_and_credit_notes(
+    client, make_order, signed_event, post_webhook, stripe_session
+):
+    """« Facture F-2026-00001 » on the buyer's order page is the link to its PDF (SPEC §12);
+    a partial refund adds its credit note and the page says « Remboursée partiellement »."""
+    from payments import order_page
+
+    order = _pay(make_order, signed_event, post_webhook, stripe_session, "120.00")
+    token = order_token(order.reference)
+    invoice_link = reverse("payments:order-invoice", args=[token])
+
+    page = client.get(order_page.path_for(order.reference)).content.decode()
+    assert f'<a href="{invoice_link}" data-document>Facture F-{YEAR}-00001</a>' in page
+
+    services.refund_sale(order_id=order.pk, amount=Decimal("20.00"), note="Geste commercial")
+    page = client.get(order_page.path_for(order.reference)).content.decode()
+    note_link = reverse("payments:order-credit-note", args=[token, f"A-{YEAR}-00001"])
+    assert f'<a href="{note_link}" data-document>Avoir A-{YEAR}-00001</a>' in page
+    assert "Remboursée partiellement" in page
+    assert client.get(note_link).status_code == 200

@@ -366,3 +366,49 @@ def test_a_404_is_never_kept(client, pieces):
     assert client.get("/categories/introuvable/").status_code == 200
     created.delete()
     assert client.get("/categories/introuvable/").status_code == 404
+
+
+def test_no_order_page_is_ever_kept_and_no_buyer_shows_in_a_kept_page(client, pieces):
+    """The buyer's order page and the withdrawal form are never in the page cache (nor in any
+    HTTP cache: no-store); the footer's « Renoncer au contrat ici », in every kept page, is
+    the same for everyone, and nothing of a buyer who visited their order reaches a page kept
+    for everyone."""
+    from decimal import Decimal
+
+    from payments import order_page
+    from payments.models import Order, OrderItem
+
+    order = Order.objects.create(
+        status=Order.Status.PAID,
+        total=Decimal("100.00"),
+        items_total=Decimal("100.00"),
+        customer_email="camille.secret@example.com",
+        paid_at=pieces[0].created_at,
+    )
+    OrderItem.objects.create(order=order, product=pieces[1], name="Pièce du client", price=1)
+    token = order_page.token_for(order.reference)
+    page(client, "/")
+    page(client, pieces[0].get_absolute_url())
+    before = kept() if cached() else set()
+
+    buyer = Client()
+    for path in (order_page.path_for(order.reference), f"/retractation/?commande={token}"):
+        for _ in range(2):
+            response = buyer.get(path)
+            assert response.status_code == 200
+            assert "no-store" in response["Cache-Control"]
+            assert order.reference in response.content.decode()
+    posted = buyer.post(
+        "/retractation/", {"reference": order.reference, "email": order.customer_email}
+    )
+    assert posted.status_code == 200
+    assert "no-store" in posted["Cache-Control"]
+
+    if cached():
+        assert kept() == before
+    for visitor in (buyer, Client()):
+        for url in ("/", pieces[0].get_absolute_url()):
+            html = page(visitor, url)
+            assert '<a class="footer-links__withdrawal" href="/retractation/">' in html
+            for secret in (order.reference, token, "camille.secret", "commande="):
+                assert secret not in html, (url, secret)

@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from payments import order_page
 from payments.limits import Client as LimitClient
 from payments.models import Order, OrderItem
 from payments.services.checkout import CANCEL_SALT
@@ -97,7 +98,9 @@ def shop(make_product) -> dict[str, Product]:
 def test_every_shopper_page_is_valid_html(shop, settings, tmp_path):
     """Catalogue, category, search (with and without results), product pages (with a gallery,
     sold, with a message), the cart with pieces, thank-you, cancelled and unknown order pages,
-    the legal pages, the 404 and both 429 pages: no error from the Nu HTML checker."""
+    the buyer's order page (paid, shipped, delivered, withdrawn, refunded) and the withdrawal
+    pages (the form, prefilled, with a problem, the confirmation, the refusals), the legal
+    pages, the 404 and the 429 pages: no error from the Nu HTML checker."""
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing here may reach Stripe
     lamp, sold = shop["lamp"], shop["sold"]
     shopper = Client()
@@ -139,8 +142,11 @@ def test_every_shopper_page_is_valid_html(shop, settings, tmp_path):
     signed = signing.dumps(pending.reference, salt=CANCEL_SALT)
     pages["cancelled"] = get(shopper, "/commande/annulee/", data={"commande": signed})
 
+    pages.update(_after_sale_pages(paid))
+
     pages["429, too many checkouts"] = _too_many_checkouts(shopper, settings)
     pages["429, too many requests"] = _too_many_requests(settings)
+    pages["429, too many withdrawals"] = _too_many_withdrawals(settings)
 
     # A control page in the same run: the checker ran and reports what it finds (the error
     # that every page had: a label on a <span>, which screen readers ignore).
@@ -178,5 +184,73 @@ def _too_many_requests(settings) -> str:
     piece = Product.objects.create(name="Bol", slug="bol", price=Decimal("12.00"))
     bot.post(reverse("cart:add", args=[piece.pk]))
     response = bot.post(reverse("cart:add", args=[piece.pk]))
+    assert response.status_code == 429
+    return response.content.decode()
+
+
+def _after_sale_pages(paid: Order) -> dict[str, str]:
+    """The order page through the order's life, and every page of the withdrawal."""
+    Order.objects.filter(pk=paid.pk).update(paid_at=timezone.now() - timedelta(days=4))
+    buyer = Client()
+    order_path = order_page.path_for(paid.reference)
+    token = order_page.token_for(paid.reference)
+    pages = {"order page, paid": get(buyer, order_path)}
+    pages["withdrawal form"] = get(buyer, "/retractation/")
+    pages["withdrawal form, prefilled"] = get(buyer, "/retractation/", data={"commande": token})
+    wrong = {"reference": "B-ZZZZZZZZ", "email": "personne@example.com"}
+    pages["withdrawal form, wrong pair"] = _post_withdrawal(buyer, wrong, 400)
+    pages["withdrawal form, invalid e-mail"] = _post_withdrawal(
+        buyer, {"reference": "", "email": "pas-une-adresse"}, 400
+    )
+    Order.objects.filter(pk=paid.pk).update(
+        shipped_at=timezone.now() - timedelta(days=3),
+        carrier="colissimo",
+        tracking_number="6A12345678901",
+        tracking_url="https://www.laposte.fr/outils/suivre-vos-envois?code=6A12345678901",
+    )
+    pages["order page, shipped"] = get(buyer, order_path)
+    Order.objects.filter(pk=paid.pk).update(delivered_at=timezone.now() - timedelta(days=1))
+    pages["order page, delivered"] = get(buyer, order_path)
+    pair = {"reference": paid.reference, "email": paid.customer_email, "nom": "Camille Martin"}
+    pages["withdrawal recorded"] = _post_withdrawal(buyer, pair, 200)
+    pages["withdrawal already recorded"] = _post_withdrawal(buyer, pair, 200)
+    pages["order page, withdrawn"] = get(buyer, order_path)
+    Order.objects.filter(pk=paid.pk).update(status=Order.Status.REFUNDED)
+    pages["order page, refunded"] = get(buyer, order_path)
+
+    late = Order.objects.create(
+        status=Order.Status.PAID,
+        total=Decimal("10.00"),
+        customer_email="tard@example.com",
+        shipped_at=timezone.now() - timedelta(days=60),
+        delivered_at=timezone.now() - timedelta(days=55),
+    )
+    closed = {"reference": late.reference, "email": late.customer_email}
+    pages["withdrawal refused, period closed"] = _post_withdrawal(buyer, closed, 409)
+    pages["order page, period closed"] = get(buyer, order_page.path_for(late.reference))
+    refunded = {"reference": paid.reference, "email": "other@example.com"}
+    pages["withdrawal refused, no match on a refunded order"] = _post_withdrawal(
+        buyer, refunded, 400
+    )
+    Order.objects.filter(pk=late.pk).update(status=Order.Status.REFUNDED, withdrawn_at=None)
+    pages["withdrawal refused, refunded"] = _post_withdrawal(buyer, closed, 409)
+    Order.objects.filter(pk=late.pk).update(status=Order.Status.PROCESSING)
+    pages["withdrawal refused, not paid"] = _post_withdrawal(buyer, closed, 409)
+    return pages
+
+
+def _post_withdrawal(client: Client, data: dict, status: int) -> str:
+    response = client.post("/retractation/", data)
+    assert response.status_code == status, (data, response.status_code)
+    return response.content.decode()
+
+
+def _too_many_withdrawals(settings) -> str:
+    """The withdrawal form flooded past RATE_LIMIT_WITHDRAWAL."""
+    settings.RATELIMIT_ENABLE = True
+    settings.RATE_LIMIT_WITHDRAWAL = "1/m"
+    bot = Client(REMOTE_ADDR="203.0.113.10")
+    bot.post("/retractation/", {"reference": "B-AAAAAAAA", "email": "a@example.com"})
+    response = bot.post("/retractation/", {"reference": "B-AAAAAAAA", "email": "a@example.com"})
     assert response.status_code == 429
     return response.content.decode()
