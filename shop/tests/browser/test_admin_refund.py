@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from payments import services
+from payments import order_page, services
 from payments.models import CreditNote, Order
 from payments.offline.models import Refund as StripeRefund
 from payments.offline.testing import submit_hosted_page
@@ -129,3 +129,26 @@ def test_the_accountant_s_export_is_one_click_from_the_invoices(page, settings):
 
     content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.splitlines()[1].startswith(f"{order.invoice.number};Facture;")
+
+
+def test_the_buyer_finds_the_invoice_and_credit_note_on_the_order_page(page):
+    """The buyer's order page, as its link in the e-mails opens it: « Facture F-… » and the
+    credit note of a partial refund, each a PDF."""
+    order, vase, _ = _shipped_sale()
+    services.refund_sale(order_id=order.pk, amount=Decimal("89.50"), note="Pièce retournée")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(order_page.path_for(order.reference))
+
+    invoice = page.get_by_role("link", name=order.invoice.number, exact=False)
+    expect(invoice).to_have_text(f"Facture {order.invoice.number}")
+    note = CreditNote.objects.get()
+    expect(page.get_by_role("link", name=f"Avoir {note.number}")).to_be_visible()
+    expect(page.locator("[data-buyer-status]")).to_have_text("Remboursée partiellement")
+    _shot(page, "order-page-documents")
+    page.set_viewport_size({"width": 390, "height": 844})
+    _shot(page, "order-page-documents-phone")
+
+    answer = page.request.get(invoice.get_attribute("href"))
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.body().startswith(b"%PDF")
