@@ -54,6 +54,20 @@ class ShipmentRefused(Exception):
         self.message = message
 
 
+class RefundRefused(Exception):
+    """The refund cannot be made as asked (not a sale, more than what is left); `message` is
+    for the owner, in French. Nothing was changed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class IssuedDocumentChanged(Exception):
+    """An attempt to change or delete an issued invoice or credit note (CGI art. 242 nonies A:
+    numbered once, kept as issued). PostgreSQL refuses it too (a trigger on their tables)."""
+
+
 class WithdrawalRefused(Exception):
     """A withdrawal that cannot be recorded (SPEC §12); nothing was recorded or sent.
 

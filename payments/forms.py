@@ -1,8 +1,13 @@
+from decimal import Decimal
+
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from payments import carriers
 from payments.carriers import Carrier
 from payments.exceptions import ShipmentRefused
+from products.templatetags.money import euros
+from shop.euros import EurosField
 
 
 class ShipmentForm(forms.Form):
@@ -46,6 +51,68 @@ class ShipmentForm(forms.Form):
             data["other_carrier"] = ""
             data["tracking_url"] = ""
         return data
+
+
+REFUND_REASONS = [
+    "Rétractation du client",
+    "Pièce retournée",
+    "Pièce abîmée pendant le transport",
+    "Colis perdu",
+    "Pièce non conforme à la description",
+    "Geste commercial",
+]
+
+
+class RefundForm(forms.Form):
+    """The owner's refund of a sale (SPEC §5): how much (`montant`, all that is left by
+    default), why, and which pieces go back on sale. The amount is checked again against
+    what is left under the order's lock (services.refunds.refund_sale)."""
+
+    montant = EurosField(
+        label="Montant à rembourser",
+        min_value=Decimal("0.01"),
+        help_text="Tout ce qui reste par défaut ; un montant plus petit fait un remboursement "
+        "partiel (« 10,00 » ou « 10.00 »).",
+        error_messages={"min_value": "Le montant doit être d'au moins 0,01 €."},
+    )
+    motif = forms.CharField(
+        label="Motif",
+        max_length=255,
+        help_text="Figure sur l'avoir envoyé au client.",
+        widget=forms.TextInput(attrs={"list": "refund-reasons", "size": "50"}),
+    )
+    remettre_en_vente = forms.TypedMultipleChoiceField(
+        label="Remettre en vente",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Les pièces cochées redeviennent disponibles dans la boutique dès la "
+        "confirmation.",
+    )
+
+    def __init__(self, *args, left: Decimal, pieces: list[tuple[int, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.left = left
+        self.fields["montant"].validators.append(MaxValueValidator(left, message=_too_much(left)))
+        self.fields["remettre_en_vente"].choices = pieces
+
+
+def _too_much(left: Decimal) -> str:
+    return f"Il ne reste que {euros(left)} à rembourser sur cette commande."
+
+
+class PeriodForm(forms.Form):
+    """A period, both days included (the accountant's export)."""
+
+    du = forms.DateField(label="Du", widget=forms.DateInput(attrs={"type": "date"}))
+    au = forms.DateField(label="Au", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        start, end = cleaned.get("du"), cleaned.get("au")
+        if start and end and start > end:
+            raise forms.ValidationError("La fin de la période précède son début.")
+        return cleaned
 
 
 class WithdrawalForm(forms.Form):

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from payments.carriers import Carrier
+from payments.exceptions import IssuedDocumentChanged
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: readable over the phone
 
@@ -252,3 +253,155 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Refund(models.Model):
+    """One refund of an order (SPEC §5): automatic (a conflict, a wrong amount: always the
+    whole payment) or decided by the owner (the whole of what is left, or part of it). The
+    sum of an order's refunds never exceeds what was paid (payments/services/refunds.py
+    checks it under the order's lock). It reaches Stripe after commit, with its own
+    idempotency key; a failed call leaves it `failed` until `reconcile` gets it through."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "À envoyer à Stripe"
+        FAILED = "failed", "Non reçu par Stripe, sera relancé"
+        SENT = "sent", "Accepté par Stripe"
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refunds", verbose_name="commande"
+    )
+    amount = models.DecimalField("montant (€)", max_digits=10, decimal_places=2)
+    reason = models.CharField(
+        "type", max_length=20, choices=Order.RefundReason.choices, default=Order.RefundReason.ADMIN
+    )
+    note = models.CharField("motif", max_length=255, blank=True)
+    put_back_on_sale = models.BooleanField("pièces remises en vente", default=False)
+    # Part of what was left: sent to Stripe with its amount. Otherwise it refunds all that is
+    # left of the payment, which Stripe does when no amount is given.
+    partial = models.BooleanField("partiel", default=False)
+    created_at = models.DateTimeField("décidé le")
+    state = models.CharField(
+        "état", max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    # The same key for every try of this refund: Stripe refunds it once however often it is
+    # sent. Refunds from before partial refunds keep the key they were first sent with.
+    idempotency_key = models.CharField("clé d'idempotence", max_length=100, unique=True)
+    stripe_refund_id = models.CharField("remboursement Stripe", max_length=255, blank=True)
+    sent_at = models.DateTimeField("accepté par Stripe le", null=True, blank=True)
+    last_error = models.TextField("dernière erreur", blank=True)
+
+    class Meta:
+        verbose_name = "remboursement"
+        verbose_name_plural = "remboursements"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Remboursement de {self.amount} €"
+
+    @property
+    def amount_cents(self) -> int:
+        return cents(self.amount)
+
+
+class IssuedDocumentQuerySet(models.QuerySet):
+    """An issued invoice or credit note is never changed or deleted, not even in bulk."""
+
+    def update(self, **kwargs):
+        raise IssuedDocumentChanged("Une pièce comptable émise ne se modifie pas.")
+
+    def delete(self):
+        raise IssuedDocumentChanged("Une pièce comptable émise ne se supprime pas.")
+
+    update.alters_data = True
+    delete.alters_data = True
+
+
+class IssuedDocument(models.Model):
+    """What an invoice and a credit note share: a number from their kind's yearly counter
+    (taken under its lock in the deciding transaction: payments/services/locking.py), the
+    date, and a snapshot of everything the document states (seller, buyer, addresses, lines,
+    totals, VAT), so that a later change of the settings or of the order alters nothing."""
+
+    number = models.CharField("numéro", max_length=20, unique=True)
+    issued_at = models.DateTimeField("date", db_index=True)
+    # payments/document_content.py builds it; payments/pdf.py prints it.
+    content = models.JSONField("contenu")
+    total = models.DecimalField("montant TTC (€)", max_digits=10, decimal_places=2)
+
+    objects = IssuedDocumentQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["issued_at", "number"]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise IssuedDocumentChanged("Une pièce comptable émise ne se modifie pas.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise IssuedDocumentChanged("Une pièce comptable émise ne se supprime pas.")
+
+    save.alters_data = True
+    delete.alters_data = True
+
+
+class Invoice(IssuedDocument):
+    """The invoice of a sale (`F-<year>-<NNNNN>`), issued in the sale's transaction."""
+
+    KIND = "F"
+
+    order = models.OneToOneField(
+        Order, on_delete=models.PROTECT, related_name="invoice", verbose_name="commande"
+    )
+
+    class Meta(IssuedDocument.Meta):
+        verbose_name = "facture"
+        verbose_name_plural = "factures"
+
+
+class CreditNote(IssuedDocument):
+    """The credit note of a refund of a sale (`A-<year>-<NNNNN>`), naming its invoice and
+    carrying the amount refunded; issued in the refund's transaction."""
+
+    KIND = "A"
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="credit_notes", verbose_name="facture"
+    )
+    refund = models.OneToOneField(
+        Refund, on_delete=models.PROTECT, related_name="credit_note", verbose_name="remboursement"
+    )
+
+    class Meta(IssuedDocument.Meta):
+        verbose_name = "avoir"
+        verbose_name_plural = "avoirs"
+
+
+class DocumentCounter(models.Model):
+    """The last number given to a kind of document (F: invoices, A: credit notes) in a year.
+
+    Taken with `INSERT ... ON CONFLICT DO UPDATE SET last = last + 1` in the transaction that
+    issues the document: the row stays locked until it commits, so numbers follow each other
+    without a gap (a rollback gives the number back) nor a duplicate. A PostgreSQL sequence
+    would leave a gap at every rollback."""
+
+    kind = models.CharField("type", max_length=1)
+    year = models.PositiveSmallIntegerField("année")
+    last = models.PositiveIntegerField("dernier numéro")
+
+    class Meta:
+        verbose_name = "compteur de pièces"
+        verbose_name_plural = "compteurs de pièces"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year"], name="document_counter_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.year}: {self.last}"

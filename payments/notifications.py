@@ -20,7 +20,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from payments import outbox
-from payments.models import Order
+from payments.models import CreditNote, Order, Refund
 from payments.stripe_shapes import order_reference_of, reported_amount
 from shop import words
 
@@ -83,15 +83,40 @@ def withdrawal(*, order: Order, declaration: dict[str, Any], refund_by: date) ->
     )
 
 
-def refund(*, order: Order, to_owner: bool) -> None:
+def refund(
+    *,
+    order: Order,
+    to_owner: bool,
+    refund: Refund | None = None,
+    credit_note: CreditNote | None = None,
+) -> None:
     """A refund: one the shop could not avoid (piece already sold, wrong amount), which the
-    owner hears about too, or one the owner decided."""
+    owner hears about too, or one the owner decided (`refund`, in full or in part, with its
+    credit note attached when the order was a sale)."""
+    key = f"refund:{order.reference}:buyer"
+    context: dict[str, Any] = {}
+    attachments = []
+    if refund is not None and refund.reason == Order.RefundReason.ADMIN:
+        key = f"refund:{order.reference}:{refund.pk}:buyer"
+        context = {"amount": str(refund.amount), "partial": refund.partial}
+    if credit_note is not None:
+        context["credit_note"] = credit_note.number
+        attachments.append(
+            outbox.Attachment("payments.documents.credit_note_attachment", credit_note.refund_id)
+        )
+    partial = bool(context.get("partial"))
     mails = [
         _to_buyer(
-            key=f"refund:{order.reference}:buyer",
+            key=key,
             order=order,
-            subject=f"Votre commande {order.reference} a été remboursée",
+            subject=(
+                f"Remboursement partiel de votre commande {order.reference}"
+                if partial
+                else f"Votre commande {order.reference} a été remboursée"
+            ),
             template=EMAIL + "order_refunded",
+            context=context,
+            attachments=attachments,
         )
     ]
     if to_owner:
@@ -139,16 +164,25 @@ def confirmation_key(reference: str) -> str:
 
 
 def _confirmation(order: Order) -> outbox.Mail:
+    """The invoice goes with it: issued in the sale's transaction, made into a PDF when the
+    e-mail is sent (found by the order: it is issued after this row is queued)."""
     return _to_buyer(
         key=confirmation_key(order.reference),
         order=order,
         subject=f"Votre commande {order.reference} est confirmée",
         template=EMAIL + "order_paid",
+        attachments=[outbox.Attachment("payments.documents.invoice_attachment", order.pk)],
     )
 
 
 def _to_buyer(
-    *, key: str, order: Order, subject: str, template: str, context: dict | None = None
+    *,
+    key: str,
+    order: Order,
+    subject: str,
+    template: str,
+    context: dict | None = None,
+    attachments: list[outbox.Attachment] | None = None,
 ) -> outbox.Mail:
     """An e-mail to the order's buyer, who may answer it: it reaches `SELLER_EMAIL`."""
     return outbox.Mail(
@@ -158,6 +192,7 @@ def _to_buyer(
         template=template,
         order=order,
         context=context or {},
+        attachments=attachments or [],
         reply_to=[settings.SELLER_EMAIL],
     )
 

@@ -11,7 +11,9 @@ lost) is expired; then it sends again the refunds and session expiries flagged o
 by orders that are no longer open (a payment took one of their pieces and the
 process stopped before the others were released), releases the pieces of a `pending` order
 that never got its Checkout Session (the process stopped while Stripe was answering), and
-sends every e-mail of the outbox that no other sender holds, whatever its age. Every step is
+issues the invoice of a sale that lacks one (paid by a process still running the code from
+before invoices, during a deploy), and sends every e-mail of the outbox that no other sender
+holds, whatever its age. Every step is
 idempotent, so a second run finds nothing to do.
 """
 
@@ -30,6 +32,7 @@ from payments import services, stripe_client
 from payments.exceptions import StripeUnavailable
 from payments.models import Order, OutboxMessage
 from payments.services import mail
+from payments.services.documents import issue_missing_invoices
 from payments.services.release import fail_order
 from payments.stripe_shapes import delayed_payment_failed, is_paid, order_reference_of
 from products.models import Product
@@ -59,6 +62,7 @@ class ReconcileReport:
     session_expiries_retried: list[str] = field(default_factory=list)
     holds_released: list[str] = field(default_factory=list)
     sessionless_released: list[str] = field(default_factory=list)
+    invoices_issued: list[str] = field(default_factory=list)
     mails_sent: int = 0
     mails_refused: int = 0
     unknown_sessions: list[str] = field(default_factory=list)
@@ -76,6 +80,7 @@ class ReconcileReport:
             or self.session_expiries_retried
             or self.holds_released
             or self.sessionless_released
+            or self.invoices_issued
             or self.mails_sent
             or self.mails_refused
         )
@@ -96,6 +101,7 @@ def reconcile(*, since: timedelta) -> ReconcileReport:
         sessions = stripe_client.list_checkout_sessions(created_after=created_after)
     except StripeUnavailable:
         _release_stranded_holds(report)
+        _issue_missing_invoices(report)
         send_waiting_mails(report)
         raise
     report.sessions_seen = len(sessions)
@@ -104,6 +110,7 @@ def reconcile(*, since: timedelta) -> ReconcileReport:
         _reconcile_session(session, orders, report)
     _retry_pending_calls(report)
     _release_stranded_holds(report)
+    _issue_missing_invoices(report)
     send_waiting_mails(report)
     logger.info(
         "Reconcile done: %s sessions, %s payments, %s expiries, %s refunds retried, %s errors",
@@ -226,6 +233,16 @@ def _retry(call, order: Order, what: str, done: list[str], report: ReconcileRepo
         done.append(order.reference)
     else:
         report.errors.append(f"{order.reference}: {what} still pending ({reason})")
+
+
+def _issue_missing_invoices(report: ReconcileReport) -> None:
+    """Sales a process running the code from before invoices made during a deploy: their
+    invoices, before their confirmations are sent (which attach them)."""
+    try:
+        report.invoices_issued += issue_missing_invoices()
+    except Exception as error:  # the e-mails still go
+        logger.exception("Reconcile could not issue the missing invoices")
+        report.errors.append(f"invoices not issued ({error})")
 
 
 def send_waiting_mails(report: ReconcileReport) -> None:

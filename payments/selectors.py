@@ -3,7 +3,7 @@ order's history, the buyer's view of their order, and the owner's day (what sold
 ship, what is held, the withdrawals to refund, what needs a look). No writes, no locks."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,10 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments import notifications, withdrawal_period, wording
+from payments.documents import DocumentLink, buyer_links
 from payments.exceptions import UnknownOrder
-from payments.models import Order, OrderItem, OutboxMessage, StripeEvent
+from payments.models import Invoice, Order, OrderItem, OutboxMessage, StripeEvent
 from products.models import Product, StockStatus
 from products.pages import pages_with_placeholders
+from products.templatetags.money import euros
 
 # Paid, not yet shipped: the owner's default view of the orders.
 TO_SHIP = Q(status=Order.Status.PAID, shipped_at__isnull=True)
@@ -105,7 +107,19 @@ def order_timeline(order: Order) -> list[TimelineEntry]:
         )
     if order.withdrawn_at:
         entries.append(TimelineEntry(order.withdrawn_at, "Rétractation reçue du client, en ligne"))
-    if order.refunded_at:
+    invoice = Invoice.objects.filter(order=order).only("number", "issued_at").first()
+    if invoice is not None:
+        entries.append(TimelineEntry(invoice.issued_at, f"Facture {invoice.number} émise"))
+    refunds = list(order.refunds.select_related("credit_note"))
+    for refund in refunds:
+        note = getattr(refund, "credit_note", None)
+        what = f"Remboursement de {euros(refund.amount)} décidé"
+        if refund.note:
+            what += f" ({refund.note})"
+        entries.append(TimelineEntry(refund.created_at, what, note.number if note else ""))
+        if refund.sent_at:
+            entries.append(TimelineEntry(refund.sent_at, "Remboursement accepté par Stripe"))
+    if order.refunded_at and not any(refund.sent_at for refund in refunds):
         entries.append(
             TimelineEntry(
                 order.refunded_at,
@@ -149,6 +163,8 @@ class BuyerOrder:
     withdrawal_open: bool
     withdrawal_last_day: date | None
     refund_by: date | None
+    # The invoice and credit notes, as links under the page's token (payments/documents.py).
+    documents: list[DocumentLink] = field(default_factory=list)
 
     @property
     def partially_refunded(self) -> bool:
@@ -160,10 +176,13 @@ class BuyerOrder:
 
 
 def refunded_amount(order: Order) -> Decimal:
-    """What the buyer has been refunded so far. The shop's refunds are whole today: a
-    refunded order was refunded all it paid. Partial refunds, when they exist, are summed
-    here: the order page and the thank-you page read this one function."""
-    if order.status == Order.Status.REFUNDED:
+    """What the buyer has been refunded so far: the sum of the order's refunds (each one
+    decided, in full or in part: payments.Refund). The order page and the thank-you page
+    read this one function."""
+    refunded = order.refunds.aggregate(total=Sum("amount"))["total"]
+    if refunded is not None:
+        return refunded
+    if order.status == Order.Status.REFUNDED:  # a refund recorded without its row
         return order.amount_received or order.total
     return Decimal("0.00")
 
@@ -192,6 +211,7 @@ def buyer_order(order: Order, *, now: datetime | None = None) -> BuyerOrder:
         refund_by=(
             withdrawal_period.refund_deadline(order.withdrawn_at) if order.withdrawn_at else None
         ),
+        documents=buyer_links(order),
     )
 
 
@@ -224,7 +244,10 @@ def _buyer_steps(order: Order) -> list[BuyerStep]:
         steps.append(BuyerStep(order.delivered_at, "Livrée"))
     if order.withdrawn_at:
         steps.append(BuyerStep(order.withdrawn_at, "Rétractation reçue"))
-    if order.refunded_at:
+    refunds = list(order.refunds.all())
+    for refund in refunds:
+        steps.append(BuyerStep(refund.created_at, f"Remboursement de {euros(refund.amount)}"))
+    if order.refunded_at and not refunds:
         steps.append(BuyerStep(order.refunded_at, "Remboursée"))
     return sorted(steps, key=lambda step: step.at)
 

@@ -100,25 +100,44 @@ def expire_checkout_session(session_id: str, *, idempotency_key: str) -> None:
     )
 
 
-def refund_payment(payment_intent: str, *, idempotency_key: str, metadata: dict[str, str]) -> str:
-    """Refund a PaymentIntent in full; returns the refund's id."""
+def refund_payment(
+    payment_intent: str,
+    *,
+    idempotency_key: str,
+    metadata: dict[str, str],
+    amount_cents: int | None = None,
+) -> str:
+    """Refund a PaymentIntent: `amount_cents` of it, or all that is left of it when None.
+    Returns the refund's id."""
+    params: dict[str, Any] = {
+        "payment_intent": payment_intent,
+        "reason": "requested_by_customer",
+        "metadata": metadata,
+    }
+    if amount_cents is not None:
+        params["amount"] = amount_cents
     refund = _call(
-        "create refund",
-        _client().v1.refunds.create,
-        {"payment_intent": payment_intent, "reason": "requested_by_customer", "metadata": metadata},
-        {"idempotency_key": idempotency_key},
+        "create refund", _client().v1.refunds.create, params, {"idempotency_key": idempotency_key}
     )
     return refund.id
 
 
-def refunded_by(payment_intent: str) -> str | None:
-    """The id of a succeeded refund of this PaymentIntent, if there is one (made by the
-    shop earlier, or by the owner in Stripe's dashboard)."""
+def refunded_by(payment_intent: str, *, key: str, whole: bool, known: set[str]) -> str | None:
+    """The id of a succeeded (or pending) refund of this PaymentIntent that is the one the
+    shop sent under `key` (its metadata says so); for a refund of all that was left
+    (`whole`), any such refund that no other refund of the shop already accounts for
+    (`known`): one made by the owner in Stripe's dashboard, say."""
     page = _call("list refunds", _client().v1.refunds.list, {"payment_intent": payment_intent})
+    others = []
     for refund in page.auto_paging_iter():
-        if refund.status in ("succeeded", "pending"):
+        if refund.status not in ("succeeded", "pending"):
+            continue
+        metadata = refund.metadata.to_dict() if refund.metadata else {}
+        if metadata.get("refund") == key:
             return refund.id
-    return None
+        if refund.id not in known:
+            others.append(refund.id)
+    return others[0] if whole and others else None
 
 
 def verify_webhook(payload: bytes, signature: str) -> dict[str, Any]:

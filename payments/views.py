@@ -9,7 +9,7 @@ from django.http import (
     JsonResponse,
     UnreadablePostError,
 )
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import (
@@ -20,10 +20,10 @@ from django.views.decorators.http import (
 )
 
 from cart.cart import Cart, shopper_id
-from payments import order_page, selectors, services, webhooks, withdrawal_period
+from payments import documents, order_page, selectors, services, webhooks, withdrawal_period
 from payments.exceptions import CheckoutError, CheckoutLimitReached, WithdrawalRefused
 from payments.forms import WithdrawalForm
-from payments.models import Order
+from payments.models import CreditNote, Invoice, Order
 from payments.seller import seller
 from shop.client import client_address
 from shop.ratelimits import checkout_rate_limit, withdrawal_rate_limit
@@ -200,3 +200,33 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         except UnreadablePostError:  # the sender went away in the middle of the body
             result = webhooks.rejected("body cut short")
     return JsonResponse({"outcome": result.outcome, "detail": result.detail}, status=result.status)
+
+
+@require_GET
+@never_cache
+def order_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer's invoice, from the order page's link (`/suivi/<token>/facture/`)."""
+    invoice = get_object_or_404(Invoice, order__reference=_reference(token))
+    return _pdf(invoice)
+
+
+@require_GET
+@never_cache
+def order_credit_note(request: HttpRequest, token: str, number: str) -> HttpResponse:
+    """One of the buyer's credit notes (`/suivi/<token>/avoir/<number>/`)."""
+    note = get_object_or_404(CreditNote, number=number, invoice__order__reference=_reference(token))
+    return _pdf(note)
+
+
+def _reference(token: str) -> str:
+    reference = order_page.reference_from(token)
+    if reference is None:
+        raise Http404("Lien de commande invalide.")
+    return reference
+
+
+def _pdf(document: Invoice | CreditNote) -> HttpResponse:
+    response = HttpResponse(documents.pdf_of(document), content_type=documents.PDF)
+    response["Content-Disposition"] = f'inline; filename="{documents.filename_of(document)}"'
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,6 +1,7 @@
 """The admin as a shop owner reads it (docs/decisions/0014).
 
-- Her sections first, in the order of her day: sales (orders, e-mails), the catalogue
+- Her sections first, in the order of her day: sales (orders, e-mails, invoices and credit
+  notes), the catalogue
   (pieces, categories), the site's pages. The models only an engineer needs (accounts and
   their groups, django-axes' login records, Stripe's messages) are gathered in a
   « Technique » section at the bottom of the home page and of the side menu, folded: the
@@ -30,6 +31,8 @@ from shop.words import guillemets
 OWNER_ORDER = [
     "payments.order",
     "payments.outboxmessage",
+    "payments.invoice",
+    "payments.creditnote",
     "products.product",
     "products.category",
     "flatpages.flatpage",

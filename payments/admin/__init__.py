@@ -4,6 +4,8 @@
 - `events`: the Stripe event log, and its reprocess action;
 - `emails`: the outbox's e-mails (sent, waiting, refused), its send-again action, and an
   order's e-mails on its page;
+- `documents`: refunds (the confirmation, an order's refunds), invoices and credit notes
+  (read-only), their export for the accountant;
 - `filters`: the orders' list filters (to ship, Stripe calls pending, conflicts);
 - `views`: the owner's own pages (the shipment form, the delivery's confirmation, the
   packing slip, the dashboard);
@@ -15,8 +17,15 @@ save from the change form would write the whole row back and could undo what a w
 committed in the meantime.
 """
 
+from payments.admin.documents import CreditNoteAdmin, InvoiceAdmin
 from payments.admin.emails import OutboxMessageAdmin
 from payments.admin.events import StripeEventAdmin
 from payments.admin.orders import OrderAdmin
 
-__all__ = ["OrderAdmin", "OutboxMessageAdmin", "StripeEventAdmin"]
+__all__ = [
+    "CreditNoteAdmin",
+    "InvoiceAdmin",
+    "OrderAdmin",
+    "OutboxMessageAdmin",
+    "StripeEventAdmin",
+]

@@ -1,7 +1,9 @@
 """What the order and event admins share: rows only services write, links to Stripe's
 dashboard, dates as the owner reads them."""
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -50,3 +52,8 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return formats.date_format(timezone.localtime(moment), "d/m/Y H:i:s")
+
+
+def own_page(model_admin: admin.ModelAdmin, view: Callable[..., Any]) -> Callable[..., Any]:
+    """A page of payments/admin/views.py, behind the admin's login, given its model admin."""
+    return model_admin.admin_site.admin_view(partial(view, model_admin=model_admin))

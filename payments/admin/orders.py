@@ -1,5 +1,6 @@
 """The orders: the list the owner works from (to ship first), an order's page with its
-history, and the actions (refund, mark delivered, retry Stripe's calls). Pages of their own
+history, and the actions (refund, mark delivered, retry Stripe's calls; the refund's leads
+to its confirmation page: payments/admin/documents.py). Pages of their own
 (shipment, delivery, packing slip, dashboard) are payments/admin/views.py.
 
 The order's page reads as the owner works: the pieces and where they go, the shipment, the
@@ -25,6 +26,7 @@ from django.utils.safestring import SafeString
 from payments import limits, services
 from payments.admin import views
 from payments.admin.common import ServiceWrittenAdmin, stripe_link, when
+from payments.admin.documents import OrderRefundsMixin
 from payments.admin.emails import order_emails
 from payments.admin.filters import (
     ConflictFilter,
@@ -85,7 +87,16 @@ STRIPE = (
         ],
     },
 )
-FIELDSETS = [SUMMARY, PARCEL, SHIPMENT, MONEY, EMAILS, HISTORY, STRIPE]
+FIELDSETS = [
+    SUMMARY,
+    PARCEL,
+    SHIPMENT,
+    MONEY,
+    OrderRefundsMixin.REFUND_FIELDSET,  # payments/admin/documents.py
+    EMAILS,
+    HISTORY,
+    STRIPE,
+]
 # Shown only once they say something: the tracking after the shipment, the refund's lines
 # after a refund, the pending Stripe call while there is one.
 AFTER_SHIPMENT = {
@@ -99,7 +110,7 @@ AFTER_REFUND = {"refund_reason", "refunded_at"}
 
 
 @admin.register(Order)
-class OrderAdmin(WithdrawalAdminMixin, ServiceWrittenAdmin):
+class OrderAdmin(OrderRefundsMixin, WithdrawalAdminMixin, ServiceWrittenAdmin):
     list_display = [
         "reference",
         "status_badge",
@@ -135,7 +146,7 @@ class OrderAdmin(WithdrawalAdminMixin, ServiceWrittenAdmin):
     list_per_page = 50
     fieldsets = FIELDSETS
     readonly_fields = flatten_fieldsets(FIELDSETS) + WITHDRAWAL_FIELDS
-    actions = ["refund_and_put_back_on_sale", "refund_only", "mark_delivered", "retry_stripe_calls"]
+    actions = ["refund", "mark_delivered", "retry_stripe_calls"]
 
     def get_list_title(self, request: HttpRequest) -> str:
         shown = ShipmentFilter(request, dict(request.GET.lists()), Order, self).value()
@@ -233,7 +244,8 @@ class OrderAdmin(WithdrawalAdminMixin, ServiceWrittenAdmin):
     @admin.display(description="pièces")
     def pieces(self, order: Order) -> SafeString:
         """The pieces to pack, each linked to its page in the catalogue, with its price."""
-        put_back = order.status == Order.Status.REFUNDED
+        # A paid order's piece can go back on sale too, with a partial refund.
+        put_back = order.status in (Order.Status.PAID, Order.Status.REFUNDED)
         rows = format_html_join(
             "",
             '<tr><td><a href="{}">{}</a>{}</td><td class="price">{}</td></tr>',
@@ -399,45 +411,6 @@ class OrderAdmin(WithdrawalAdminMixin, ServiceWrittenAdmin):
         return own + super().get_urls()
 
     # --- Actions: each calls a service, then says what came of it.
-
-    @admin.action(
-        description="Rembourser (et remettre les pièces en vente)", permissions=["change"]
-    )
-    def refund_and_put_back_on_sale(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._refund_orders(request, queryset, put_back_on_sale=True)
-
-    @admin.action(description="Rembourser (sans remettre en vente)", permissions=["change"])
-    def refund_only(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._refund_orders(request, queryset, put_back_on_sale=False)
-
-    def _refund_orders(
-        self, request: HttpRequest, queryset: QuerySet[Order], *, put_back_on_sale: bool
-    ) -> None:
-        refunded, skipped, pending = services.refund_paid_orders(
-            orders=queryset, put_back_on_sale=put_back_on_sale
-        )
-        if refunded:
-            back = " et pièces remises en vente" if put_back_on_sale else ""
-            self.message_user(
-                request,
-                f"{len(refunded)} commande(s) remboursée(s){back} : {', '.join(refunded)}.",
-                messages.SUCCESS,
-            )
-        if pending:
-            self.message_user(
-                request,
-                "Stripe n'a pas reçu le remboursement de "
-                f"{', '.join(pending)} : il sera relancé (action « Relancer les appels Stripe "
-                "en attente » ou commande reconcile).",
-                messages.WARNING,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                f"Ignorée(s), car non payée(s) : {', '.join(skipped)}. "
-                "Seule une commande payée peut être remboursée.",
-                messages.WARNING,
-            )
 
     @admin.action(
         description="Marquer livrées (le client a reçu son colis)", permissions=["change"]

@@ -1,7 +1,8 @@
 """The owner's own pages, beside the orders' list: the shipment form, the delivery's
-confirmation, the packing slip, the dashboard. Each checks the orders admin's permission,
-calls one service or selector and renders; `OrderAdmin.get_urls` mounts them behind the
-admin's login."""
+confirmation, the packing slip, the dashboard, the refund's confirmation, the invoices' and
+credit notes' PDFs and their export. Each checks the orders admin's permission, calls one
+service or selector and renders; `OrderAdmin.get_urls` (and the documents' admins') mount
+them behind the admin's login."""
 
 from datetime import timedelta
 from typing import Any
@@ -19,13 +20,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from payments import selectors, services
+from payments import documents, selectors, services
 from payments.admin.filters import ShipmentFilter, WithdrawalFilter
 from payments.carriers import Carrier
-from payments.exceptions import ShipmentRefused
-from payments.forms import ShipmentForm
-from payments.models import Order
+from payments.exceptions import RefundRefused, ShipmentRefused
+from payments.forms import REFUND_REASONS, PeriodForm, RefundForm, ShipmentForm
+from payments.models import CreditNote, Invoice, Order
+from payments.services import refunds
 from products.models import StockStatus
+from products.templatetags.money import euros
 
 
 def order_ship(request: HttpRequest, object_id: int, *, model_admin: ModelAdmin) -> HttpResponse:
@@ -213,3 +216,126 @@ def _shipment_message(order: Order, change: Any) -> str:
         f"Commande {order.reference} expédiée : l'e-mail de suivi à {order.customer_email} "
         "part dans l'instant (son état est affiché sur la commande, « E-mails de la commande »)."
     )
+
+
+def order_refund(request: HttpRequest, object_id: int, *, model_admin: ModelAdmin) -> HttpResponse:
+    """The refund's confirmation (SPEC §5, issue of refunds an owner cannot get wrong): the
+    amount (all that is left by default, a part allowed, never more), the reason, the pieces
+    to put back on sale, and a warning when the parcel has left. The service checks the
+    amount again under the order's lock."""
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    order = get_object_or_404(Order, pk=object_id)
+    items = list(order.items.all())
+    left = refunds.refundable(order)
+    pieces = [(item.product_id, item.name) for item in items]
+    status = 200
+    if request.method == "POST":
+        form = RefundForm(request.POST, left=left, pieces=pieces)
+        if form.is_valid():
+            try:
+                done = services.refund_sale(
+                    order_id=order.pk,
+                    amount=form.cleaned_data["montant"],
+                    note=form.cleaned_data["motif"],
+                    put_back_product_ids=form.cleaned_data["remettre_en_vente"],
+                )
+            except RefundRefused as refusal:
+                model_admin.message_user(request, refusal.message, messages.ERROR)
+                order.refresh_from_db()
+                left = refunds.refundable(order)
+                form = RefundForm(request.POST, left=left, pieces=pieces)
+                status = 409
+            else:
+                model_admin.message_user(request, _refund_message(done), messages.SUCCESS)
+                return redirect("admin:payments_order_change", order.pk)
+        else:
+            status = 400
+    else:
+        form = RefundForm(
+            initial={
+                "montant": left,
+                "motif": REFUND_REASONS[0] if order.withdrawn_at else "",
+                "remettre_en_vente": [] if order.shipped_at else [pk for pk, _ in pieces],
+            },
+            left=left,
+            pieces=pieces,
+        )
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": f"Rembourser la commande {order.reference}",
+        "order": order,
+        "items": items,
+        "form": form,
+        "left": left,
+        "paid": refunds.paid_amount(order),
+        "earlier_refunds": order.refunds.all(),
+        "refundable": order.status == Order.Status.PAID and left > 0,
+        "reasons": REFUND_REASONS,
+    }
+    return TemplateResponse(request, "admin/payments/order/refund.html", context, status=status)
+
+
+def _refund_message(done: services.RefundDone) -> str:
+    order, refund = done.order, done.refund
+    text = f"Remboursement de {euros(refund.amount)} enregistré pour la commande {order.reference}"
+    text += " (commande entièrement remboursée)." if done.closed else " (remboursement partiel)."
+    if done.credit_note_number:
+        text += f" Avoir {done.credit_note_number} émis et envoyé au client."
+    if done.put_back:
+        text += " Remis en vente : " + ", ".join(p.name for p in done.put_back) + "."
+    text += " Stripe reçoit le remboursement dans l'instant ; son état s'affiche sur la commande."
+    return text
+
+
+def order_invoice_pdf(
+    request: HttpRequest, object_id: int, *, model_admin: ModelAdmin
+) -> HttpResponse:
+    """The invoice of an order, as the buyer has it."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    invoice = get_object_or_404(Invoice, order_id=object_id)
+    return _pdf_response(invoice)
+
+
+def order_credit_note_pdf(
+    request: HttpRequest, object_id: int, number: str, *, model_admin: ModelAdmin
+) -> HttpResponse:
+    """A credit note of an order, as the buyer has it."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    note = get_object_or_404(CreditNote, refund__order_id=object_id, number=number)
+    return _pdf_response(note)
+
+
+def _pdf_response(document: Invoice | CreditNote) -> HttpResponse:
+    response = HttpResponse(documents.pdf_of(document), content_type=documents.PDF)
+    response["Content-Disposition"] = f'inline; filename="{documents.filename_of(document)}"'
+    return response
+
+
+def documents_export(request: HttpRequest, *, model_admin: ModelAdmin) -> HttpResponse:
+    """For the accountant: the invoices and credit notes of a period, as a CSV that French
+    Excel opens as it is (SPEC §12)."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    today = timezone.localdate()
+    form = PeriodForm(request.GET or None, initial={"du": today.replace(day=1), "au": today})
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["du"], form.cleaned_data["au"]
+        response = HttpResponse(
+            documents.ledger_csv(documents.ledger(start, end)),
+            content_type="text/csv; charset=utf-8",
+        )
+        name = f"factures-avoirs-{start:%Y-%m-%d}-{end:%Y-%m-%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": "Exporter les factures et avoirs",
+        "form": form,
+    }
+    status = 400 if form.is_bound else 200
+    return TemplateResponse(request, "admin/payments/documents_export.html", context, status=status)

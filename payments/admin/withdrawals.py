@@ -1,11 +1,12 @@
 """The buyers' withdrawals in the orders' admin (SPEC §12): a column on the list (the refund's
 deadline, red once passed), and on a withdrawn order's page the declaration as the buyer sent
-it and what to do. The refund itself is the orders' actions: « Rembourser (et remettre les
-pièces en vente) » once the pieces are back, « Rembourser (sans remettre en vente) » before."""
+it and what to do. The refund itself is the refund's confirmation
+(`admin:payments_order_refund`, payments/admin/documents.py), which the column and the
+order's page link to: the amount (all that is left), the reason, the pieces to put back on
+sale once they are back."""
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.template.loader import render_to_string
@@ -14,7 +15,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from payments import withdrawal_period
-from payments.admin.filters import WithdrawalFilter
 from payments.models import Order
 from shop import words
 
@@ -40,13 +40,16 @@ class WithdrawalAdminMixin:
         if order.status != Order.Status.PAID:
             return format_html('<span class="withdrawal withdrawal--done">remboursée</span>')
         deadline = withdrawal_period.refund_deadline(order.withdrawn_at)
+        refund = reverse("admin:payments_order_refund", args=[order.pk])
         if _overdue(deadline):
             return format_html(
-                '<span class="withdrawal withdrawal--overdue">en retard : {}</span>',
+                '<a class="withdrawal withdrawal--overdue" href="{}">en retard : {}</a>',
+                refund,
                 f"{deadline:%d/%m/%Y}",
             )
         return format_html(
-            '<span class="withdrawal withdrawal--todo">à rembourser le {}</span>',
+            '<a class="withdrawal withdrawal--todo" href="{}">à rembourser le {}</a>',
+            refund,
             f"{deadline:%d/%m/%Y}",
         )
 
@@ -54,22 +57,14 @@ class WithdrawalAdminMixin:
     def withdrawal_deadline(self, order: Order) -> str:
         if order.status != Order.Status.PAID:
             return f"Remboursée ({order.get_status_display().lower()})"
-        to_handle = (
-            reverse("admin:payments_order_changelist")
-            + "?"
-            + urlencode(
-                {WithdrawalFilter.parameter_name: WithdrawalFilter.TO_HANDLE, "q": order.reference}
-            )
-        )
         return format_html(
-            '{}<p class="withdrawal-help">Pour rembourser : <a href="{}">« Rétractations à '
-            "traiter »</a>, cochez la commande, puis l'action « Rembourser (et remettre les "
-            "pièces en vente) » une fois les pièces revenues, ou « Rembourser (sans remettre "
-            "en vente) » avant leur retour (vous les remettrez en vente depuis les pièces). "
-            "Le remboursement peut attendre leur retour ou la preuve de leur envoi, pas cette "
+            '{}<p class="withdrawal-help"><a class="button" href="{}">Rembourser…</a> '
+            "Tout ce qui reste est proposé ; cochez les pièces à remettre en vente une fois "
+            "revenues (vous pourrez aussi les remettre en vente depuis les pièces). Le "
+            "remboursement peut attendre leur retour ou la preuve de leur envoi, pas cette "
             "date.</p>",
             _deadline(order),
-            to_handle,
+            reverse("admin:payments_order_refund", args=[order.pk]),
         )
 
     @admin.display(description="déclaration du client")

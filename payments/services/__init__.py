@@ -4,7 +4,9 @@
 - `checkout`: Commander holds the cart's pieces and opens a Checkout Session;
 - `release`: an unpaid order ends (cancelled, expired, failed) and gives its pieces back;
 - `payment`: a payment sells the pieces, once, whatever the event and its order;
-- `refunds`: a paid order is refunded (a conflict, a wrong amount, the owner's decision);
+- `refunds`: a paid order is refunded (a conflict, a wrong amount, the owner's decision,
+  in full or in part);
+- `documents`: invoices and credit notes, issued in the sale's or the refund's transaction;
 - `stripe_calls`: the calls to Stripe decided in a transaction, made after its commit;
 - `stripe_objects`: what a Checkout Session or a PaymentIntent from Stripe says is applied;
 - `shipping`: the shipment of a paid order, and its delivery;
@@ -20,7 +22,13 @@ keyword-only arguments, but the handlers of Stripe objects (`apply_*`,
 
 from payments.services.checkout import start_checkout, unsign_cancel_reference
 from payments.services.payment import mark_order_paid, mark_order_processing
-from payments.services.refunds import put_back_on_sale, refund_paid_order, refund_paid_orders
+from payments.services.refunds import (
+    RefundDone,
+    put_back_on_sale,
+    refund_paid_order,
+    refund_paid_orders,
+    refund_sale,
+)
 from payments.services.release import cancel_order, release_leftover_holds, release_order
 from payments.services.shipping import (
     delivery_refusal,
@@ -45,6 +53,7 @@ from payments.services.stripe_objects import (
 from payments.services.withdrawal import withdraw
 
 __all__ = [
+    "RefundDone",
     "apply_async_payment_failed",
     "apply_checkout_session",
     "apply_payment_intent_succeeded",
@@ -60,6 +69,7 @@ __all__ = [
     "refund_now",
     "refund_paid_order",
     "refund_paid_orders",
+    "refund_sale",
     "release_leftover_holds",
     "release_order",
     "retry_pending_stripe_calls",

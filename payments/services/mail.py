@@ -113,24 +113,27 @@ def send_pending(
             if message is None:
                 break
             try:
+                # Connected before the message is made: its attachments (an invoice's PDF,
+                # tens of milliseconds of CPU) are not made for a server that does not answer.
+                if mailer is None:
+                    mailer = get_connection(timeout=timeout or settings.EMAIL_TIMEOUT)
+                    mailer.open()
+            except Exception as error:
+                if _server_down(message, error, report):
+                    break
+                mailer = None
+                _failed(message, error, report)
+                continue
+            try:
                 email = build(message)
             except Exception as error:
                 logger.exception("E-mail %s could not be prepared", message.key)
                 _failed(message, error, report)
                 continue
             try:
-                if mailer is None:
-                    mailer = get_connection(timeout=timeout or settings.EMAIL_TIMEOUT)
-                    mailer.open()
                 mailer.send_messages([email])
             except Exception as error:
-                if _server_fault(error):
-                    _release(message, error)
-                    report.server_error = _describe(error)
-                    logger.warning(
-                        "Mail server unavailable (%s): e-mails wait for the next sender",
-                        report.server_error,
-                    )
+                if _server_down(message, error, report):
                     break
                 _failed(message, error, report)
                 continue
@@ -143,6 +146,19 @@ def send_pending(
             except Exception:  # closing a connection that hung up: nothing to lose
                 logger.debug("Closing the mail connection failed", exc_info=True)
     return report
+
+
+def _server_down(message: OutboxMessage, error: Exception, report: SendReport) -> bool:
+    """Whether `error` says the mail server does not answer: then the message is released,
+    untouched, for the next sender, and the report says why."""
+    if not _server_fault(error):
+        return False
+    _release(message, error)
+    report.server_error = _describe(error)
+    logger.warning(
+        "Mail server unavailable (%s): e-mails wait for the next sender", report.server_error
+    )
+    return True
 
 
 def _merge(report: SendReport, more: SendReport) -> None:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from payments import notifications
 from payments.exceptions import UnknownOrder
 from payments.models import Order, OrderItem
+from payments.services.documents import complete_invoice_buyer, issue_invoice
 from payments.services.locking import after_commit, db_now_plus, lock_order, lock_paid_order
 from payments.services.refunds import refund_in_transaction
 from payments.services.release import release_leftover_holds
@@ -105,6 +106,8 @@ def _complete_payment_details(order: Order, payment: Payment) -> None:
     if not changed:
         return
     order.save(update_fields=[*changed, "updated_at"])
+    if order.status == Order.Status.PAID and {"customer_email", "shipping_address"} & {*changed}:
+        complete_invoice_buyer(order=order)
     if "customer_email" in changed:
         if order.status == Order.Status.PAID:
             notifications.confirmation(order=order)
@@ -122,7 +125,18 @@ def _sell(order: Order, products: list[Product], orders: dict[int, Order]) -> st
     order.paid_at = timezone.now()
     order.save(update_fields=[*PAYMENT_FIELDS, "status", "paid_at", "updated_at"])
     notifications.sale(order=order)
+    # Last: the invoices' counter stays locked from here to the commit (services/locking.py).
+    issue_invoice(order=order, lines=_lines_as_paid(order, products))
     return "paid"
+
+
+def _lines_as_paid(order: Order, products: list[Product]) -> list[tuple[str, Decimal]]:
+    """The order's pieces as paid (name and price of each line), in the pieces' order. The
+    webhook's lock by reference read them with the pieces; the other path reads them."""
+    if all(hasattr(p, "item_price") for p in products):
+        return [(p.item_name, p.item_price) for p in products]
+    items = OrderItem.objects.filter(order=order).order_by("product_id")
+    return [(item.name, item.price) for item in items]
 
 
 def _take_holds_from(other: Order, products: list[Product]) -> None:

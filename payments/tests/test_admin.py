@@ -241,12 +241,7 @@ def test_the_owner_is_offered_the_refund_delivery_retry_and_reprocess_actions(
     order_actions = dict(owner_client.get(ORDERS).context["action_form"].fields["action"].choices)
     event_actions = dict(owner_client.get(EVENTS).context["action_form"].fields["action"].choices)
 
-    assert set(order_actions) - {""} == {
-        "refund_and_put_back_on_sale",
-        "refund_only",
-        "mark_delivered",
-        "retry_stripe_calls",
-    }
+    assert set(order_actions) - {""} == {"refund", "mark_delivered", "retry_stripe_calls"}
     assert set(event_actions) - {""} == {"reprocess"}
 
 
@@ -485,16 +480,19 @@ def test_event_page_pretty_prints_the_payload_and_links_the_order(owner_client, 
 
 
 def test_refund_action_leaves_unpaid_orders_alone(owner_client, new_order):
-    """Refunding is for paid orders: a pending one is skipped, with a message saying why."""
+    """Refunding is for paid orders: the action leads a pending one to its confirmation
+    page, which says why there is nothing to confirm."""
     order = new_order()
 
     response = owner_client.post(
-        ORDERS, {"action": "refund_only", "_selected_action": [order.pk]}, follow=True
+        ORDERS, {"action": "refund", "_selected_action": [order.pk]}, follow=True
     )
 
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
-    assert any("Seule une commande payée" in m for m in _messages(response))
+    assert response.redirect_chain[-1][0] == reverse("admin:payments_order_refund", args=[order.pk])
+    assert "Seule une commande payée se rembourse ici" in response.content.decode()
+    assert b"Confirmer le remboursement" not in response.content
 
 
 @pytest.mark.django_db(transaction=True)
@@ -545,17 +543,25 @@ def _refunds_of(order: Order) -> list[int]:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(
-    ("action", "back_on_sale"),
-    [("refund_and_put_back_on_sale", True), ("refund_only", False)],
-)
-def test_refund_actions_refund_through_stripe(stripe_server, client, owner, action, back_on_sale):
-    """The owner refunds a paid order: Stripe refunds it in full, the order shows the
-    refund, and the piece is back on sale only with the first action."""
+@pytest.mark.parametrize("back_on_sale", [True, False])
+def test_refund_from_the_list_is_confirmed_then_refunded_through_stripe(
+    stripe_server, client, owner, back_on_sale
+):
+    """The owner refunds a paid order from the list: the action leads to the confirmation
+    page (nothing refunded yet); confirmed, Stripe refunds it in full, the order shows the
+    refund, and the piece is back on sale only when ticked."""
     order, piece = _paid_through_checkout()
     client.force_login(owner)
 
-    response = client.post(ORDERS, {"action": action, "_selected_action": [order.pk]}, follow=True)
+    page = client.post(ORDERS, {"action": "refund", "_selected_action": [order.pk]}, follow=True)
+    assert page.redirect_chain[-1][0] == reverse("admin:payments_order_refund", args=[order.pk])
+    assert _refunds_of(order) == []
+    form = {"montant": "310,00", "motif": "Rétractation du client"}
+    if back_on_sale:
+        form["remettre_en_vente"] = [str(piece.pk)]
+    response = client.post(
+        reverse("admin:payments_order_refund", args=[order.pk]), form, follow=True
+    )
 
     order.refresh_from_db()
     assert (order.status, order.refund_reason) == (Order.Status.REFUNDED, "admin")
@@ -566,10 +572,11 @@ def test_refund_actions_refund_through_stripe(stripe_server, client, owner, acti
     status = Product.objects.with_status().get(pk=piece.pk).stock_status
     assert status == (StockStatus.AVAILABLE if back_on_sale else StockStatus.SOLD)
     assert order.items.get().sold is not back_on_sale
-    assert any("1 commande(s) remboursée(s)" in m for m in _messages(response))
+    assert any("Remboursement de 310,00" in m for m in _messages(response))
 
-    client.post(ORDERS, {"action": action, "_selected_action": [order.pk]})
-    assert _refunds_of(order) == [31000]  # a second click refunds nothing more
+    again = client.post(reverse("admin:payments_order_refund", args=[order.pk]), form)
+    assert again.status_code in (400, 409)
+    assert _refunds_of(order) == [31000]  # a second confirmation refunds nothing more
 
 
 @pytest.mark.django_db(transaction=True)

@@ -63,15 +63,18 @@ def test_the_list_of_withdrawals_to_handle_shows_each_deadline_oldest_first(
         overdue.reference,
         recent.reference,
     ]
+    # Each deadline is the link to that order's refund confirmation.
     late = withdrawal_period.refund_deadline(overdue.withdrawn_at)
+    refund_overdue = reverse("admin:payments_order_refund", args=[overdue.pk])
     assert (
-        f'<span class="withdrawal withdrawal--overdue">en retard : {late:%d/%m/%Y}</span>'
-        in listed[0]
+        f'<a class="withdrawal withdrawal--overdue" href="{refund_overdue}">en retard : '
+        f"{late:%d/%m/%Y}</a>" in listed[0]
     )
     soon = withdrawal_period.refund_deadline(recent.withdrawn_at)
+    refund_recent = reverse("admin:payments_order_refund", args=[recent.pk])
     assert (
-        f'<span class="withdrawal withdrawal--todo">à rembourser le {soon:%d/%m/%Y}</span>'
-        in listed[1]
+        f'<a class="withdrawal withdrawal--todo" href="{refund_recent}">à rembourser le '
+        f"{soon:%d/%m/%Y}</a>" in listed[1]
     )
     assert ">Rétractations à traiter<" in page
     assert "Rétractations à traiter" in page
@@ -94,8 +97,8 @@ def test_a_withdrawn_orders_page_shows_the_declaration_and_how_to_refund(admin_c
     assert "Camille" in html
     assert "Lampe « champignon »" in html
     assert "(heure de Paris)" in html
-    assert "« Rembourser (et remettre les pièces en vente) »" in html
-    assert f"retractation=a-traiter&amp;q={order.reference}" in html
+    assert "Rembourser…" in html
+    assert reverse("admin:payments_order_refund", args=[order.pk]) in html
 
 
 def test_an_order_not_withdrawn_has_no_withdrawal_section(admin_client, make_product, make_order):
@@ -105,10 +108,22 @@ def test_an_order_not_withdrawn_has_no_withdrawal_section(admin_client, make_pro
 
 
 def test_from_the_list_the_owner_refunds_and_puts_the_pieces_back_on_sale(admin_client, withdrawn):
+    """The withdrawal's « à rembourser » leads to the refund's confirmation, all that is
+    left and the withdrawal's reason offered; confirmed with the pieces ticked, the order is
+    refunded and its pieces are back on sale."""
     order = withdrawn(4)
+    refund_url = reverse("admin:payments_order_refund", args=[order.pk])
+    assert refund_url in "".join(rows(admin_client.get(ORDERS, TO_HANDLE).content.decode()))
+    form = admin_client.get(refund_url).context["form"]
+    assert form.initial["motif"] == "Rétractation du client"
+
     response = admin_client.post(
-        ORDERS + "?retractation=a-traiter",
-        {"action": "refund_and_put_back_on_sale", "_selected_action": [order.pk]},
+        refund_url,
+        {
+            "montant": f"{form.initial['montant']:.2f}",
+            "motif": form.initial["motif"],
+            "remettre_en_vente": [str(pk) for pk, _ in form.fields["remettre_en_vente"].choices],
+        },
     )
     assert response.status_code == 302
     order.refresh_from_db()

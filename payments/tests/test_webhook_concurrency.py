@@ -31,10 +31,14 @@ def _stripe_unreachable(settings) -> None:
 
 
 def deliver_concurrently(
-    deliveries: list[tuple[bytes, str]], *, failing_thread: int | None = None
+    deliveries: list[tuple[bytes, str]],
+    *,
+    failing_thread: int | None = None,
+    failing_statement: str = 'UPDATE "products_product"',
 ) -> list[Any]:
     """POST every delivery from its own thread, all released at once. The thread numbered
-    `failing_thread`, if any, goes first and sees its UPDATE of products fail."""
+    `failing_thread`, if any, goes first and sees its first statement starting with
+    `failing_statement` (its UPDATE of products) fail, half a second after reaching it."""
     start = threading.Barrier(len(deliveries))
     responses: list[Any] = [None] * len(deliveries)
     errors: list[BaseException] = []
@@ -42,7 +46,7 @@ def deliver_concurrently(
     failing_inside = threading.Event()
 
     def fail_product_updates(execute, sql, params, many, context):
-        if sql.startswith('UPDATE "products_product"'):
+        if sql.startswith(failing_statement):
             failing_inside.set()  # it holds the event's row: the others may come
             time.sleep(0.5)  # long enough for them to queue up behind it
             raise OperationalError("simulated: the database went away")

@@ -157,6 +157,8 @@ def test_the_owners_home_shows_her_sections_first_and_technique_folded_at_the_bo
     assert re.findall(r'<th scope="row"[^>]*>\s*<a href="[^"]+">([^<]+)</a>', owner_part) == [
         "Commandes",
         "E-mails",
+        "Factures",
+        "Avoirs",
         "Pièces",
         "Catégories",
         "Pages",
@@ -309,8 +311,8 @@ def test_an_order_page_speaks_french_only(owner_client, shop_orders, which):
 
 
 def test_the_order_page_reads_in_the_owners_order(owner_client, shop_orders):
-    """Pieces and address first, then the shipment, the money, the e-mails, the history;
-    Stripe's details last, folded."""
+    """Pieces and address first, then the shipment, the money, the refunds and documents,
+    the e-mails, the history; Stripe's details last, folded."""
     order = shop_orders["shipped"]
 
     page = unescape(
@@ -322,6 +324,7 @@ def test_the_order_page_reads_in_the_owners_order(owner_client, shop_orders):
         "Pièces et adresse de livraison",
         "Expédition",
         "Montants",
+        "Remboursements et pièces comptables",
         "E-mails",
         "Chronologie",
         "Détails techniques (Stripe)",

@@ -72,6 +72,7 @@ class Command(BaseCommand):
                 len(report.sessionless_released),
                 report.sessionless_released,
             ),
+            ("Invoices issued late", len(report.invoices_issued), report.invoices_issued),
             ("E-mails sent", report.mails_sent, []),
             ("E-mails refused for good", report.mails_refused, []),
             ("Sessions of no order of this shop", len(report.unknown_sessions), []),

@@ -1,0 +1,306 @@
+"""The layout of an invoice's or a credit note's PDF, with fpdf2: what `payments.pdf.render`
+loads when a process makes its first PDF (fpdf2 and fontTools weigh ~34 MB and ~0.2 s).
+
+`content` is what the document states, decided when it was issued
+(payments/document_content.py); this module only lays it out, with fpdf2. The font is
+Bitstream Vera (the typeface DejaVu grew from), which ships inside the `reportlab` package:
+a Unicode TrueType font embedded in the file (subset), so that « € », accents, « œ » and the
+no-break spaces of French amounts print the same on every reader. A character the font
+lacks (a piece named in another script) is printed as its closest Latin form, or « ? ».
+"""
+
+import logging
+import unicodedata
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from django.utils import formats, translation
+from fontTools.ttLib import TTFont
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.fonts import FontFace
+
+from payments.document_content import CREDIT_NOTE
+from products.templatetags.shop_words import country_name
+
+FONT = "Vera"
+FONT_FILES = {"": "Vera.ttf", "B": "VeraBd.ttf"}
+NBSP = "\N{NO-BREAK SPACE}"
+GREY = (90, 90, 90)
+
+# fontTools reports every step of the font's subsetting at INFO: a hundred lines per PDF.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+LINE = (200, 200, 200)
+
+
+def render(content: Mapping[str, Any], number: str) -> bytes:
+    """The document's PDF (A4, one page for a usual order, more if its lines need them)."""
+    pdf = _Document(content, number)
+    pdf.add_page()
+    pdf.header_block()
+    pdf.parties()
+    pdf.lines_table()
+    pdf.totals()
+    pdf.mentions()
+    return bytes(pdf.output())
+
+
+@cache
+def _font_path(style: str) -> str:
+    return str(files("reportlab") / "fonts" / FONT_FILES[style])
+
+
+@cache
+def _printable() -> frozenset[int]:
+    return frozenset(TTFont(_font_path(""), lazy=True).getBestCmap())
+
+
+def printable(text: str) -> str:
+    """`text` with what the font cannot print replaced by its closest Latin form, else
+    « ? » (a narrow no-break space becomes a no-break space)."""
+    known = _printable()
+    out = []
+    for char in str(text).replace("\N{NARROW NO-BREAK SPACE}", NBSP):
+        if ord(char) in known or char in "\n":
+            out.append(char)
+            continue
+        folded = unicodedata.normalize("NFKD", char)
+        folded = "".join(c for c in folded if ord(c) in known and not unicodedata.combining(c))
+        out.append(folded or "?")
+    return "".join(out)
+
+
+def one_line(text: str) -> str:
+    """`printable(text)` for a cell that never wraps: Vera's no-break space glyph is twice as
+    wide as its space, so a cell prints a plain space (fpdf2's wrapping text does the same
+    with the no-break spaces it keeps together)."""
+    return printable(text).replace(NBSP, " ")
+
+
+def euros(amount: str | Decimal) -> str:
+    with translation.override("fr"):
+        text = formats.number_format(
+            Decimal(amount), decimal_pos=2, use_l10n=True, force_grouping=True
+        )
+    return f"{text}{NBSP}€"
+
+
+def french_date(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%d/%m/%Y")
+
+
+def address_lines(address: Mapping[str, Any] | None) -> list[str]:
+    if not address:
+        return []
+    postal = address.get("address") or {}
+    city = " ".join(part for part in (postal.get("postal_code"), postal.get("city")) if part)
+    if postal.get("state"):
+        city = f"{city}, {postal['state']}"
+    lines = [
+        address.get("name") or "",
+        postal.get("line1") or "",
+        postal.get("line2") or "",
+        city,
+        country_name(postal.get("country") or ""),
+    ]
+    return [line for line in lines if line]
+
+
+class _Document(FPDF):
+    def __init__(self, content: Mapping[str, Any], number: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.content = content
+        self.number = number
+        self.credit_note = content["kind"] == CREDIT_NOTE
+        self.vat = content["vat"]
+        for style in FONT_FILES:
+            self.add_font(FONT, style, _font_path(style))
+        self.set_margins(18, 16, 18)
+        self.set_auto_page_break(auto=True, margin=22)
+        seller = content["seller"]
+        self.set_title(f"{self.title_word} {number}")
+        self.set_author(printable(seller["name"] or seller["shop_name"]))
+        self.set_creator(printable(seller["shop_name"]))
+        self.alias_nb_pages()
+
+    @property
+    def title_word(self) -> str:
+        return "Avoir" if self.credit_note else "Facture"
+
+    def text_line(self, text: str, *, size: float = 9.5, style: str = "", h: float = 4.6):
+        self.set_font(FONT, style, size)
+        self.multi_cell(0, h, printable(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def footer(self) -> None:
+        seller = self.content["seller"]
+        self.set_y(-15)
+        self.set_font(FONT, "", 7.5)
+        self.set_text_color(*GREY)
+        parts = [seller["name"] or seller["shop_name"]]
+        if seller["siren"]:
+            parts.append(f"SIREN {seller['siren']}")
+        parts.append(f"{self.title_word} {self.number}")
+        parts.append(f"page {self.page_no()}/{{nb}}")
+        self.cell(0, 5, one_line(" · ".join(parts)), align="C")
+        self.set_text_color(0, 0, 0)
+
+    # --- Blocks -----------------------------------------------------------------------------
+
+    def header_block(self) -> None:
+        seller, content = self.content["seller"], self.content
+        top = self.get_y()
+        self.set_font(FONT, "B", 15)
+        self.cell(100, 8, one_line(seller["shop_name"]), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, "", 9)
+        lines = [seller["name"], *seller["address"].splitlines()]
+        if seller["siren"]:
+            lines.append(f"SIREN : {seller['siren']}")
+        if seller["vat_number"]:
+            lines.append(f"N° de TVA intracommunautaire : {seller['vat_number']}")
+        if seller["email"]:
+            lines.append(seller["email"])
+        for line in filter(None, (line.strip() for line in lines)):
+            self.cell(100, 4.4, one_line(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_bottom = self.get_y()
+
+        self.set_xy(120, top)
+        self.set_font(FONT, "B", 16)
+        self.cell(72, 8, self.title_word.upper(), align="R", new_x=XPos.LEFT, new_y=YPos.NEXT)
+        self.set_font(FONT, "", 9.5)
+        facts = [
+            ("N°", self.number),
+            ("Date", french_date(content["date"])),
+            ("Commande", content["order"]),
+        ]
+        if self.credit_note:
+            invoice = content["invoice"]
+            facts.append(("Facture", f"{invoice['number']} du {french_date(invoice['date'])}"))
+        for label, value in facts:
+            self.set_x(120)
+            self.cell(72, 5, one_line(f"{label} : {value}"), align="R")
+            self.ln(5)
+        self.set_y(max(left_bottom, self.get_y()) + 6)
+
+    def parties(self) -> None:
+        buyer = self.content["buyer"]
+        address = address_lines(self.content.get("shipping_address"))
+        top = self.get_y()
+        self.set_font(FONT, "B", 9.5)
+        self.cell(85, 5, "Client", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(FONT, "", 9.5)
+        for line in [buyer["name"], buyer["email"]]:
+            if line:
+                self.cell(85, 4.6, one_line(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_bottom = self.get_y()
+        if address:
+            self.set_xy(110, top)
+            self.set_font(FONT, "B", 9.5)
+            self.cell(82, 5, "Adresse de livraison et de facturation")
+            self.set_font(FONT, "", 9.5)
+            for line in address:
+                self.ln(4.6)
+                self.set_x(110)
+                self.cell(82, 4.6, one_line(line))
+            self.ln(4.6)
+        self.set_y(max(left_bottom, self.get_y()) + 6)
+        if self.credit_note:
+            invoice = self.content["invoice"]
+            self.text_line(
+                f"Avoir sur la facture {invoice['number']} du {french_date(invoice['date'])}, "
+                f"pour le remboursement de {euros(self.content['refund']['amount'])}.",
+                style="B",
+            )
+            if self.content.get("reason"):
+                self.text_line(f"Motif : {self.content['reason']}")
+            self.ln(3)
+
+    def lines_table(self) -> None:
+        rows = list(self.content["lines"])
+        shipping = self.content.get("shipping")
+        if shipping is not None:
+            ttc = Decimal(shipping["ttc"])
+            rows.append({**shipping, "label": "Livraison" + ("" if ttc else " (offerte)")})
+        if self.vat["applies"]:
+            rate = _rate(self.vat["rate"])
+            headings = ["Désignation", "Prix HT", f"TVA {rate} %", "Prix TTC"]
+            widths = (94, 26, 26, 28)
+            cells = [(r["label"], euros(r["ht"]), euros(r["vat"]), euros(r["ttc"])) for r in rows]
+        else:
+            headings = ["Désignation", "Prix"]
+            widths = (146, 28)
+            cells = [(r["label"], euros(r["ttc"])) for r in rows]
+        self.set_draw_color(*LINE)
+        self.set_font(FONT, "", 9.5)
+        with self.table(
+            col_widths=widths,
+            text_align=("LEFT", *("RIGHT",) * (len(widths) - 1)),
+            line_height=6,
+            borders_layout="HORIZONTAL_LINES",
+            headings_style=FontFace(emphasis="BOLD", fill_color=(240, 240, 240)),
+            first_row_as_headings=True,
+        ) as table:
+            table.row([printable(h) for h in headings])
+            for row in cells:
+                table.row([printable(value) for value in row])
+        self.ln(3)
+
+    def totals(self) -> None:
+        totals = self.content["totals"]
+        label = "Total remboursé" if self.credit_note else "Total"
+        rows: list[tuple[str, str, str]] = []
+        if self.vat["applies"]:
+            rows += [
+                ("Total HT", euros(totals["ht"]), ""),
+                (f"TVA {_rate(self.vat['rate'])} %", euros(totals["vat"]), ""),
+                (f"{label} TTC", euros(totals["ttc"]), "B"),
+            ]
+        else:
+            rows.append((label, euros(totals["ttc"]), "B"))
+        for name, amount, style in rows:
+            self.set_x(110)
+            self.set_font(FONT, style, 10.5 if style else 9.5)
+            self.cell(54, 6, one_line(name), align="R")
+            self.cell(28, 6, one_line(amount), align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(4)
+
+    def mentions(self) -> None:
+        content = self.content
+        if self.vat["mention"]:
+            self.text_line(self.vat["mention"], style="B")
+        payment = content["payment"]
+        paid = f"Payée le {french_date(payment['date'])} · {payment['method']}"
+        if payment.get("reference"):
+            paid += f" · référence du paiement : {payment['reference']}"
+        if self.credit_note:
+            refund = content["refund"]
+            self.text_line(
+                f"Remboursement de {euros(refund['amount'])} effectué le "
+                f"{french_date(refund['date'])} sur le moyen de paiement de la commande "
+                f"(paiement du {french_date(payment['date'])}"
+                + (f", référence {payment['reference']}" if payment.get("reference") else "")
+                + ")."
+            )
+        else:
+            self.text_line(paid)
+        self.ln(2)
+        mediator = content["mediator"]
+        if mediator["name"] or mediator["url"]:
+            who = " · ".join(part for part in (mediator["name"], mediator["url"]) if part)
+            self.text_line(
+                "En cas de litige, vous pouvez recourir gratuitement au médiateur de la "
+                f"consommation : {who}.",
+                size=8.5,
+            )
+        seller = content["seller"]
+        if seller["email"]:
+            self.text_line(f"Une question ? Écrivez-nous : {seller['email']}.", size=8.5)
+
+
+def _rate(rate: str) -> str:
+    """« 20 », « 5,5 »: the rate as a French reader writes it."""
+    value = Decimal(rate).normalize()
+    return f"{value:f}".replace(".", ",")
