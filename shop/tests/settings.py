@@ -5,6 +5,8 @@ runs tests that way): tests point STRIPE_API_BASE at a live server's /_stripe.
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 import environ
 
@@ -47,6 +49,15 @@ WHITENOISE_USE_FINDERS = True
 # Live-server and race tests handle requests in short-lived threads: a connection kept
 # open for reuse would outlive its thread and keep the test database busy at teardown.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # On SQLite, a test database in a file rather than in shared-cache memory: there a thread
+    # that meets another's write fails at once ("database table is locked"), where a file
+    # makes it wait for the lock (the 20 s timeout above), as PostgreSQL would. The offline
+    # Stripe's payment page posts its webhooks while the live server's other thread sends
+    # the sale's e-mails.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(  # noqa: F405
+        Path(tempfile.gettempdir()) / f"boutique-test-{os.getpid()}.sqlite3"
+    )
 # Every test client posts from 127.0.0.1 into one process-wide cache: the rate limits are on
 # only in the tests about them (shop/tests/test_ratelimits.py).
 RATELIMIT_ENABLE = False
