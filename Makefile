@@ -61,8 +61,8 @@ reconcile: $(VENV)/.runtime
 	$(DEV_ENV) $(PY) manage.py reconcile
 
 ## bench: the shop under wrk beside a bare Django view (PostgreSQL: DATABASE_URL; see BENCHMARKS.md)
-bench: $(VENV)/.runtime
-	@command -v wrk >/dev/null 2>&1 || sh .ci/install-wrk
+bench: $(VENV)/.dev
+	@sh .ci/install-bench-tools
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:

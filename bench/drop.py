@@ -1,8 +1,14 @@
 """The drop: pollers and browsers at 70% of the rates measured alone, while 50 buyers race for
 10 new pieces (5 per piece); then each winner pays, through the webhook. Exactly 10 sales,
-none twice, every other buyer refused cleanly."""
+none twice, every other buyer refused cleanly.
+
+The proxied drop runs it again behind nginx's proxy_cache (bench/proxy.py, the CDN's stand-in)
+with ten times the pollers, as fast as the proxy answers them: polls answered per second at
+the proxy beside what gunicorn answers alone, and the polls that reached gunicorn, at most one
+per id set per STOCK_SHARED_SECONDS."""
 
 import http.client
+import math
 import secrets
 import statistics
 import threading
@@ -12,10 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from clients import ROUTER_HEADERS, Browser
-from cpu import BurstCPU
+from cpu import BurstCPU, cpu_seconds
 from load import Run, parse_wrk, request_lines, wrk_file
 from profiling import profile_end, profile_start
+from proxy import Proxy, upstream_polls
 from shop_data import catalogue_ids, etag_of, webhook_request
+
+POLLERS = 64
+PROXIED_POLLERS = 10 * POLLERS
+# What the proxy should answer, at least, for each poll gunicorn answers alone (issue target).
+PROXY_FACTOR = 20
 
 
 @dataclass
@@ -28,11 +40,25 @@ class Buyer:
     error: str = ""
 
 
-def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[Run]) -> bool:
+def drop(
+    port: int,
+    args,
+    workdir: Path,
+    saturation: dict[str, Run],
+    runs: list[Run],
+    *,
+    proxy: Proxy | None = None,
+) -> bool:
     """Pollers and browsers at 70% of the rates measured alone, while 50 buyers race
-    for 10 new pieces (5 per piece); then each winner pays, through the webhook."""
+    for 10 new pieces (5 per piece); then each winner pays, through the webhook.
+    With `proxy`, every visitor goes through it, and ten times the pollers ask as fast as it
+    answers."""
+    from django.conf import settings
+
     from products.models import Product
 
+    name = "proxied drop" if proxy else "drop"
+    via = proxy.port if proxy else port
     new = Product.objects.bulk_create(
         Product(
             name=f"Nouveauté n° {i}",
@@ -50,30 +76,94 @@ def drop(port: int, args, workdir: Path, saturation: dict[str, Run], runs: list[
     )
     seconds = max(6.0, 2 * args.seconds)
     buyers = [Buyer(p.pk, p.slug) for p in new for _ in range(5)]
-    browsers, tokens = _buyers_with_a_cart(port, buyers)
+    browsers, tokens = _buyers_with_a_cart(via, buyers)
 
-    profiler = profile_start("drop", port, seconds)  # --profile: the whole drop
-    pollers = wrk_file(port, poll_file, seconds=seconds, connections=64, threads=1, rate=poll_rate)
-    readers = wrk_file(
-        port, browse_file, seconds=seconds, connections=16, threads=1, rate=page_rate
+    profiler = profile_start(name, port, seconds)  # --profile: the whole drop
+    proxy_cpu = sum(map(cpu_seconds, proxy.workers())) if proxy else 0.0
+    started = time.time()
+    pollers = wrk_file(
+        via,
+        poll_file,
+        seconds=seconds,
+        connections=PROXIED_POLLERS if proxy else POLLERS,
+        threads=2 if proxy else 1,
+        rate=0 if proxy else poll_rate,
     )
+    readers = wrk_file(via, browse_file, seconds=seconds, connections=16, threads=1, rate=page_rate)
     time.sleep(seconds / 3)
     burst = _race(port, buyers, browsers, tokens)
     poll_out, _ = pollers.communicate(timeout=seconds + 30)
     page_out, _ = readers.communicate(timeout=seconds + 30)
+    ended = time.time()
     profile_end(profiler)
-    poll_run = parse_wrk(f"drop: polls ({poll_rate:.0f}/s asked)", poll_out)
-    page_run = parse_wrk(f"drop: pages ({page_rate:.0f}/s asked)", page_out)
+    asked = "as fast as the proxy answers" if proxy else f"{poll_rate:.0f}/s asked"
+    pollers_label = f"{PROXIED_POLLERS if proxy else POLLERS} pollers"
+    poll_run = parse_wrk(f"{name}: polls, {pollers_label} ({asked})", poll_out)
+    page_run = parse_wrk(f"{name}: pages ({page_rate:.0f}/s asked)", page_out)
 
-    buy_run, ok = _winners_pay(port, buyers, [p.pk for p in new])
+    buy_run, ok = _winners_pay(port, buyers, [p.pk for p in new], name=name)
     buy_run.notes.insert(0, burst.report())
+    if proxy:
+        proxy_cpu = sum(map(cpu_seconds, proxy.workers())) - proxy_cpu
+        ok = (
+            _through_the_proxy(
+                poll_run,
+                proxy,
+                alone=saturation["stock304"].per_second,
+                window=(started, ended),
+                shared_seconds=settings.STOCK_SHARED_SECONDS,
+                proxy_cpu=proxy_cpu,
+                requests=poll_run.requests + page_run.requests + len(buyers),
+            )
+            and ok
+        )
     runs.extend([poll_run, page_run, buy_run])
     return ok
 
 
+def _through_the_proxy(
+    poll_run: Run,
+    proxy: Proxy,
+    *,
+    alone: float,
+    window: tuple[float, float],
+    shared_seconds: int,
+    proxy_cpu: float,
+    requests: int,
+) -> bool:
+    """The proxied drop's own figures and checks: polls at the proxy beside gunicorn's alone,
+    what reached gunicorn, the proxy's CPU. Whether at most one poll per id set per
+    STOCK_SHARED_SECONDS reached gunicorn (the CDN's promise)."""
+    time.sleep(1.5)  # the upstream log is flushed every second
+    reached = upstream_polls(proxy.log, after=window[0], until=window[1] + 1)
+    seconds = window[1] - window[0]
+    allowed = math.ceil(seconds / shared_seconds) + 1 if shared_seconds else None
+    factor = poll_run.per_second / alone if alone else 0.0
+    poll_run.notes.append(
+        f"{factor:.1f}× the polls gunicorn answers alone (stock API 304 above: {alone:.0f}/s); "
+        f"target ≥ {PROXY_FACTOR}×: {'met' if factor >= PROXY_FACTOR else 'NOT met'}"
+    )
+    closest = f"{reached.closest_s:.2f} s" if reached.closest_s is not None else "-"
+    within = allowed is not None and reached.most <= allowed
+    poll_run.notes.append(
+        f"reached gunicorn: {reached.total} polls for {reached.id_sets} id sets in "
+        f"{seconds:.1f} s, at most {reached.most} per id set (closest two {closest} apart); "
+        f"at most one per id set per {shared_seconds} s (≤ {allowed}): "
+        + ("yes" if within else "NO")
+    )
+    poll_run.notes.append(
+        f"nginx: {1e6 * proxy_cpu / max(requests, 1):.0f} µs of CPU per request it passed or "
+        f"answered ({requests:,} requests)"
+    )
+    if errors := proxy.errors():
+        poll_run.notes.append(f"nginx's error log: {len(errors)} lines, the first: {errors[0]}")
+    return within
+
+
 def _traffic_files(port: int, workdir: Path, new: list) -> tuple[Path, Path]:
-    """The pollers' requests (the first five catalogue pages' stock, with their ETag) and the
-    browsers' (those pages, the new pieces, twenty others), as files for requests.lua."""
+    """The pollers' requests (the first five catalogue pages' stock and each new piece's, with
+    their ETag) and the browsers' (those pages, the new pieces, twenty others), as files for
+    requests.lua."""
     from products.models import Product
 
     polls, browse = [], []
@@ -82,6 +172,9 @@ def _traffic_files(port: int, workdir: Path, new: list) -> tuple[Path, Path]:
         api = "/api/products?ids=" + ",".join(map(str, ids))
         polls.append(("GET", api, "", {"If-None-Match": etag_of(port, api)}))
         browse.append(("GET", "/" if page == 1 else f"/?page={page}", "", {}))
+    for piece in new:  # a new piece's page polls its own status
+        api = f"/api/products?ids={piece.pk}"
+        polls.append(("GET", api, "", {"If-None-Match": etag_of(port, api)}))
     browse += [("GET", p.get_absolute_url(), "", {}) for p in new]
     browse += [("GET", p.get_absolute_url(), "", {}) for p in Product.objects.order_by("?")[:20]]
     poll_file, browse_file = workdir / "polls.txt", workdir / "browse.txt"
@@ -141,7 +234,9 @@ def _race(port: int, buyers: list[Buyer], browsers: list[Browser], tokens: list[
     return burst
 
 
-def _winners_pay(port: int, buyers: list[Buyer], piece_ids: list[int]) -> tuple[Run, bool]:
+def _winners_pay(
+    port: int, buyers: list[Buyer], piece_ids: list[int], *, name: str
+) -> tuple[Run, bool]:
     """The race's figures; then Stripe's signed event for each winner's session, and the
     checks: 10 winners, 40 refused back to the cart, exactly 10 sales, none twice."""
     from payments.models import Order, OrderItem
@@ -151,7 +246,7 @@ def _winners_pay(port: int, buyers: list[Buyer], piece_ids: list[int]) -> tuple[
     refused = [b for b in buyers if b.status == 302 and b.location.endswith("/panier/")]
     times = sorted(b.ms for b in buyers)
     buy_run = Run(
-        "drop: 50 buyers, Commander",
+        f"{name}: 50 buyers, Commander",
         requests=len(buyers),
         seconds=1,
         p50_ms=statistics.median(times),

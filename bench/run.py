@@ -4,8 +4,9 @@
                                   [--orders 1000] [--no-growth] [--json FILE]
 
 Needs PostgreSQL ($BENCH_DATABASE_URL, else $DATABASE_URL: only its server and credentials
-are used), `wrk` (Debian's package; `make bench` installs it when run as root) and
-`redis-server` (a private one is started on a free port, unless $BENCH_CACHE_URL names one).
+are used), `wrk` and `nginx` (Debian's packages; `make bench` installs them when run as root),
+`redis-server` (a private one is started on a free port, unless $BENCH_CACHE_URL names one)
+and aiosmtpd (requirements-dev.txt: the local mail server the shop sends to).
 
 What it does, bounded in time (about two to three minutes):
 
@@ -26,7 +27,10 @@ What it does, bounded in time (about two to three minutes):
    `checkout.session.completed` events, paid orders per second, then every order paid and
    every piece sold once); the drop (polling and browsing clients at 70% of the rates
    measured above, while 50 buyers race for 10 new pieces: p50/p99 per kind, then exactly
-   10 sales, none twice, every other buyer refused cleanly).
+   10 sales, none twice, every other buyer refused cleanly); the proxied drop (the same behind
+   nginx's proxy_cache, bench/proxy.py, with ten times the pollers as fast as it answers:
+   polls per second at the proxy beside gunicorn's alone, the polls that reached gunicorn,
+   at most one per id set per STOCK_SHARED_SECONDS, exactly 10 sales).
 4. Unless --no-growth: brings the shop to 10,000 pieces and measures the pages again.
 5. Stops everything and drops the database. Exits 1 when a correctness check fails or a
    request errs.
@@ -50,9 +54,10 @@ from cpu import MAIL_WORKER, SERVERS, children
 from drop import drop
 from load import Run
 from profiling import PROFILE
+from proxy import Proxy
 from report import machine, report
 from scenarios import pages, webhook
-from servers import ROOT, free_port, gunicorn, redis_cache, stop
+from servers import ROOT, free_port, gunicorn, redis_cache, smtp_sink, stop
 from shop_data import WEBHOOK_SECRET, create_database, drop_database, load_pieces
 
 # bench/ is this script's folder, first on the path; the shop's packages are beside it.
@@ -74,7 +79,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--profile", type=Path, help="py-spy the shop during each run, into this folder"
     )
-    parser.add_argument("--only", default="", help="comma-separated: pages,webhook,drop")
+    parser.add_argument(
+        "--only", default="", help="comma-separated: pages,webhook,drop,proxy (the proxied drop)"
+    )
     parser.add_argument(
         "--stripe-latency",
         type=float,
@@ -103,8 +110,12 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    if not shutil.which("wrk"):
-        print("make bench needs wrk: apt-get install wrk", file=sys.stderr)
+    missing = [tool for tool in ("wrk", "nginx") if not shutil.which(tool)]
+    if missing:
+        print(
+            f"make bench needs {' and '.join(missing)}: apt-get install wrk nginx-light",
+            file=sys.stderr,
+        )
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="boutique-bench-"))
     db_name = None
@@ -113,11 +124,11 @@ def main() -> int:
     ok = False
     started = time.monotonic()
     try:
-        with redis_cache(workdir) as cache_url:
+        with redis_cache(workdir) as cache_url, smtp_sink(workdir) as (mail_url, args.mails):
             db_name, db_url = create_database(server_url)
             shop_port, bare_port, stub_port = free_port(), free_port(), free_port()
             stub = stripe_stub.start(stub_port, latency=args.stripe_latency)
-            env = shop_environment(args, workdir, db_url, cache_url, shop_port, stub_port)
+            env = shop_environment(args, workdir, db_url, cache_url, mail_url, stub_port)
             prepare_shop(env, args)
             processes += start_servers(env, args, workdir, shop_port, bare_port)
             ok = measure(args, workdir, shop_port, bare_port, started=started)
@@ -140,9 +151,10 @@ def main() -> int:
 
 
 def shop_environment(
-    args, workdir: Path, db_url: str, cache_url: str, shop_port: int, stub_port: int
+    args, workdir: Path, db_url: str, cache_url: str, mail_url: str, stub_port: int
 ) -> dict[str, str]:
-    """The production settings of the README, with bench values for the secrets."""
+    """The production settings of the README, with bench values for the secrets; e-mail over
+    SMTP to the bench's local mail server."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "shop.settings",
@@ -160,7 +172,7 @@ def shop_environment(
         "STATIC_ROOT": str(workdir / "static"),
         "MEDIA_ROOT": str(workdir / "media"),
         "OWNER_EMAIL": "proprietaire@example.com",
-        "EMAIL_URL": "consolemail://",
+        "EMAIL_URL": mail_url,
         "MAIL_WORKER": "true" if args.mail_worker else "false",
         "PYTHONWARNINGS": "ignore",
     }
@@ -211,16 +223,22 @@ def measure(args, workdir: Path, shop_port: int, bare_port: int, *, started: flo
     correctness check passed and no request erred."""
     from django.core.cache import cache
 
-    only = set(filter(None, args.only.split(","))) or {"pages", "webhook", "drop"}
+    only = set(filter(None, args.only.split(","))) or {"pages", "webhook", "drop", "proxy"}
     ok = True
     runs: list[Run] = []
     saturation = {}
-    if "pages" in only or "drop" in only:
+    if only & {"pages", "drop", "proxy"}:
         saturation = pages("", shop_port, bare_port, args, runs)
     if "webhook" in only:
         ok = webhook(shop_port, args, workdir, runs) and ok
     if "drop" in only:
         ok = drop(shop_port, args, workdir, saturation, runs) and ok
+    if "proxy" in only:
+        proxy = Proxy(free_port(), shop_port)
+        try:
+            ok = drop(shop_port, args, workdir, saturation, runs, proxy=proxy) and ok
+        finally:
+            proxy.stop()
     if args.growth > args.pieces and "pages" in only:
         from products.models import Product
 

@@ -81,8 +81,9 @@ def webhook(port: int, args, workdir: Path, runs: list[Run]) -> bool:
         conn.close()
 
     senders = [threading.Thread(target=send) for _ in range(args.connections)]
-    # Profiled for the first seconds (the run's length is not known in advance).
-    profiler = profile_start("webhook", port, min(args.seconds, len(ids) / 400))
+    # Profiled for --seconds (the run's length is not known in advance; idle samples do not
+    # count).
+    profiler = profile_start("webhook", port, args.seconds)
     before = cpu_snapshot(port)
     mailer = MAIL_WORKER.get("pid")
     mailer_cpu = cpu_seconds(mailer) if mailer else 0.0
@@ -131,6 +132,10 @@ def webhook(port: int, args, workdir: Path, runs: list[Run]) -> bool:
     run.notes.append(
         f"{paid}/{len(ids)} paid in {elapsed:.1f} s; "
         + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in checks.items())
+    )
+    received = len(args.mails.read_text().splitlines()) if getattr(args, "mails", None) else 0
+    run.notes.append(
+        f"e-mails received over SMTP by the local mail server since the run began: {received:,}"
     )
     if mailer and paid:
         spent = 1000 * (cpu_seconds(mailer) - mailer_cpu) / paid

@@ -1,5 +1,5 @@
 """The processes a bench run starts: free ports, gunicorn as the Procfile runs it, a private
-redis-server; each stopped whatever happens."""
+redis-server, a mail server (bench/smtp_sink.py); each stopped whatever happens."""
 
 import contextlib
 import os
@@ -83,5 +83,25 @@ def redis_cache(workdir: Path):
     try:
         wait_for_port(port, process, "redis-server")
         yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(process)
+
+
+@contextlib.contextmanager
+def smtp_sink(workdir: Path):
+    """A local SMTP server for the run (bench/smtp_sink.py): yields the shop's EMAIL_URL and
+    the file where each message it received is one line."""
+    port, received = free_port(), workdir / "mails.txt"
+    received.touch()
+    command = [
+        sys.executable,
+        str(Path(__file__).with_name("smtp_sink.py")),
+        str(port),
+        str(received),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, process, "the SMTP sink")
+        yield f"smtp://127.0.0.1:{port}", received
     finally:
         stop(process)
