@@ -27,6 +27,7 @@ class Run:
     cpu_ms: float | None = None  # CPU time of the server's processes per request (or order)
     db_cpu_ms: float | None = None  # ... of the PostgreSQL backends serving them
     notes: list[str] = field(default_factory=list)
+    bytes: int = 0  # received, headers included
 
     @property
     def per_second(self) -> float:
@@ -73,6 +74,7 @@ def parse_wrk(name: str, output: str) -> Run:
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
         errors=errors,
+        bytes=data["bytes"],
     )
 
 

@@ -14,9 +14,12 @@ from load import Run, paired, wrk
 from profiling import profile_end, profile_start
 from shop_data import catalogue_ids, etag_of, open_orders, webhook_request
 
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
 
 def pages(label: str, port: int, bare_port: int, args, runs: list[Run]) -> dict[str, Run]:
-    """Catalogue, product page, stock API 200 and 304, as fast as they go."""
+    """Catalogue, product page, stock API 200 and 304, as fast as they go; the first time,
+    the catalogue and the product page again, compressed."""
     from products.models import Product
 
     ids = catalogue_ids(port, 1) + catalogue_ids(port, 2)
@@ -41,6 +44,13 @@ def pages(label: str, port: int, bare_port: int, args, runs: list[Run]) -> dict[
             **common,
         ),
     }
+    if not label:
+        # What compressing costs: the same pages for a browser that accepts gzip (all do).
+        for key, path in (("catalogue", "/"), ("product", product_path)):
+            run = paired(f"{found[key].name}, gzip", port, bare_port, path, headers=GZIP, **common)
+            plain, packed = (r.bytes / max(r.requests, 1) / 1024 for r in (found[key], run))
+            run.notes.append(f"{packed:.1f} KB per answer instead of {plain:.1f} KB")
+            found[f"{key}-gzip"] = run
     runs.extend(found.values())
     return found
 
