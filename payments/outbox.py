@@ -31,12 +31,13 @@ object_id)` names a function by its dotted path, `maker(object_id) -> (filename,
 bytes, mimetype)`, which the sender calls (an invoice's PDF generated from its row, say).
 A maker that fails counts as a failed attempt of the message.
 
-**Senders** (payments/services/mail.py). Whichever claims a message first sends it: each claim
-takes one message (`services.locking.lock_waiting_message`: SKIP LOCKED, then a hold of
-`MAIL_CLAIM_SECONDS`), each message is marked sent as soon as the mail server took it, so two
-senders never send one message twice and a sender stopped between two messages re-sends
-nothing. Once the queuing transaction commits, `mails_queued` is sent with the keys; the
-senders' module listens (payments/apps.py).
+**Senders** (payments/services/mail.py). Whichever claims a message first sends it: a claim
+takes the messages a request queued (a sale's two), or one message for the other senders
+(`services.locking.lock_waiting_messages`: SKIP LOCKED, then a hold of `MAIL_CLAIM_SECONDS`),
+each message is marked sent as soon as the mail server took it, and what a sender claimed but
+did not try is released at once: two senders never send one message twice and a sender
+stopped between two messages re-sends nothing. Once the queuing transaction commits,
+`mails_queued` is sent with the keys; the senders' module listens (payments/apps.py).
 
 - right after the response, in the web worker that queued it (`send_after_response`; the
   default, unless `MAIL_WORKER`): at most `MAIL_REQUEST_TIMEOUT` seconds per exchange with the

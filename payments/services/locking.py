@@ -9,8 +9,8 @@
    only for what follows it in the transaction before its commit (the event's row, a few
    microseconds of work, then the commit itself).
 
-Apart from these, an outbox message (`lock_waiting_message`) is locked alone, in a short
-transaction of its own that takes no other lock: the e-mail senders' claim
+Apart from these, outbox messages (`lock_waiting_messages`) are locked alone, in a short
+transaction of their own that takes no other lock: the e-mail senders' claim
 (payments/services/mail.py).
 
 A transition reads without locks to learn the ids, locks here, then re-checks under the lock
@@ -219,8 +219,8 @@ def db_now_plus(delta: timedelta) -> ExpressionWrapper:
     return ExpressionWrapper(Now() + delta, output_field=DateTimeField())
 
 
-def lock_waiting_message(waiting: QuerySet) -> Any:
-    """Inside a short transaction of its own: the first of these outbox messages (by id)
-    that no other transaction holds, locked; one held by another sender is skipped, never
-    waited for (SKIP LOCKED). None when every one is held, or none waits."""
-    return waiting.order_by("pk").select_for_update(skip_locked=True).first()
+def lock_waiting_messages(waiting: QuerySet, *, limit: int) -> list[Any]:
+    """Inside a short transaction of its own: the first `limit` of these outbox messages (by
+    id) that no other transaction holds, locked; one held by another sender is skipped, never
+    waited for (SKIP LOCKED). Empty when every one is held, or none waits."""
+    return list(waiting.order_by("pk").select_for_update(skip_locked=True)[:limit])

@@ -1,5 +1,6 @@
 """The outbox's senders (payments/outbox.py says what a message is and how it is queued):
-claim one waiting message at a time, send it, record what came of it.
+claim waiting messages (a request's own at once, otherwise one at a time), send each, record
+what came of it.
 
 - `send_after_response`: the web worker's, for the messages its request queued (connected to
   `outbox.mails_queued` in payments/apps.py, unless MAIL_WORKER); a short timeout, and a pause
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from payments.models import OutboxMessage
 from payments.outbox import build
-from payments.services.locking import lock_waiting_message
+from payments.services.locking import lock_waiting_messages
 from shop.after_response import defer
 
 logger = logging.getLogger(__name__)
@@ -34,8 +35,11 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(minutes=1)
 # What a request's sender also sends, besides its own, when the server answers: the
-# messages due again (in a shop without a mail worker, retries go out with the next sale).
+# messages due again (in a shop without a mail worker, retries go out with the next sale),
+# looked for at most once every DUE_CHECK_SECONDS per process: retries are minutes apart, and
+# a sale should not pay a query for them every time.
 DUE_PER_REQUEST = 5
+DUE_CHECK_SECONDS = 30.0
 # Recording a message sent while the database restarts: tries and the pause between them.
 MARK_TRIES = 8
 MARK_PAUSE = 0.5
@@ -63,6 +67,8 @@ class SendReport:
 
 # This process's pause after a mail server that did not answer (the in-request sender only).
 _paused_until = 0.0
+# When this process's in-request sender last looked for messages due again.
+_due_checked_at = -DUE_CHECK_SECONDS
 
 
 def paused() -> bool:
@@ -82,9 +88,11 @@ def send_after_response(keys: list[str]) -> SendReport:
             "Mail server paused in this process: %s e-mails left to the next sender", len(keys)
         )
         return SendReport()
+    global _due_checked_at
     timeout = settings.MAIL_REQUEST_TIMEOUT
     report = send_pending(keys=keys, limit=len(keys), timeout=timeout)
-    if not report.server_error:
+    if not report.server_error and time.monotonic() - _due_checked_at >= DUE_CHECK_SECONDS:
+        _due_checked_at = time.monotonic()
         more = send_pending(limit=DUE_PER_REQUEST, timeout=timeout)
         _merge(report, more)
     if report.server_error:
@@ -100,45 +108,30 @@ def send_pending(
     due_only: bool = True,
     stop: Callable[[], bool] = lambda: False,
 ) -> SendReport:
-    """Claim and send waiting messages one by one, over one connection to the mail server:
-    those with these keys (any otherwise), at most `limit`, those due for a try unless
-    `due_only` is false. Stops after the message being sent when `stop()` says so, and at the
-    first sign that the mail server does not answer (the message is released, untouched)."""
+    """Claim and send waiting messages over one connection to the mail server: those with
+    these keys (claimed together), any otherwise (one claim each), at most `limit`, those due
+    for a try unless `due_only` is false. Stops after the message being sent when `stop()`
+    says so, and at the first sign that the mail server does not answer; what was claimed and
+    not tried is released, untouched."""
     report = SendReport()
     keys = list(keys) if keys is not None else None
     mailer: BaseEmailBackend | None = None
     try:
         while (limit is None or report.handled < limit) and not stop():
-            message = _claim(keys=keys, due_only=due_only)
-            if message is None:
+            room = len(keys) if keys is not None else 1
+            if limit is not None:
+                room = min(room, limit - report.handled)
+            claimed = _claim(keys=keys, due_only=due_only, limit=room)
+            if not claimed:
                 break
-            try:
-                # Connected before the message is made: its attachments (an invoice's PDF,
-                # tens of milliseconds of CPU) are not made for a server that does not answer.
-                if mailer is None:
-                    mailer = get_connection(timeout=timeout or settings.EMAIL_TIMEOUT)
-                    mailer.open()
-            except Exception as error:
-                if _server_down(message, error, report):
-                    break
-                mailer = None
-                _failed(message, error, report)
-                continue
-            try:
-                email = build(message)
-            except Exception as error:
-                logger.exception("E-mail %s could not be prepared", message.key)
-                _failed(message, error, report)
-                continue
-            try:
-                mailer.send_messages([email])
-            except Exception as error:
-                if _server_down(message, error, report):
-                    break
-                _failed(message, error, report)
-                continue
-            _mark_sent(message)
-            report.sent.append(message.key)
+            for position, message in enumerate(claimed):
+                if position and stop():
+                    _unclaim(claimed[position:])
+                    return report
+                mailer = _send_one(message, mailer, timeout, report)
+                if report.server_error:
+                    _unclaim(claimed[position + 1 :])
+                    return report
     finally:
         if mailer is not None:
             try:
@@ -146,6 +139,42 @@ def send_pending(
             except Exception:  # closing a connection that hung up: nothing to lose
                 logger.debug("Closing the mail connection failed", exc_info=True)
     return report
+
+
+def _send_one(
+    message: OutboxMessage,
+    mailer: BaseEmailBackend | None,
+    timeout: float | None,
+    report: SendReport,
+) -> BaseEmailBackend | None:
+    """Send one claimed message and record what came of it in `report`; returns the open
+    connection, if any. A mail server that does not answer leaves `report.server_error` set
+    and the message released."""
+    try:
+        # Connected before the message is made: its attachments (an invoice's PDF, ~8 ms
+        # of CPU) are not made for a server that does not answer.
+        if mailer is None:
+            mailer = get_connection(timeout=timeout or settings.EMAIL_TIMEOUT)
+            mailer.open()
+    except Exception as error:
+        if not _server_down(message, error, report):
+            _failed(message, error, report)
+        return None
+    try:
+        email = build(message)
+    except Exception as error:
+        logger.exception("E-mail %s could not be prepared", message.key)
+        _failed(message, error, report)
+        return mailer
+    try:
+        mailer.send_messages([email])
+    except Exception as error:
+        if not _server_down(message, error, report):
+            _failed(message, error, report)
+        return mailer
+    _mark_sent(message)
+    report.sent.append(message.key)
+    return mailer
 
 
 def _server_down(message: OutboxMessage, error: Exception, report: SendReport) -> bool:
@@ -168,8 +197,8 @@ def _merge(report: SendReport, more: SendReport) -> None:
     report.server_error = report.server_error or more.server_error
 
 
-def _claim(*, keys: list[str] | None, due_only: bool) -> OutboxMessage | None:
-    """Take one waiting message that no other sender holds, and hold it."""
+def _claim(*, keys: list[str] | None, due_only: bool, limit: int) -> list[OutboxMessage]:
+    """Take up to `limit` waiting messages that no other sender holds, and hold them."""
     now = timezone.now()
     waiting = OutboxMessage.objects.filter(status=Status.PENDING).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
@@ -179,12 +208,22 @@ def _claim(*, keys: list[str] | None, due_only: bool) -> OutboxMessage | None:
     if keys is not None:
         waiting = waiting.filter(key__in=keys)
     with transaction.atomic():
-        message = lock_waiting_message(waiting)
-        if message is None:
-            return None
-        message.claimed_until = now + timedelta(seconds=settings.MAIL_CLAIM_SECONDS)
-        OutboxMessage.objects.filter(pk=message.pk).update(claimed_until=message.claimed_until)
-    return message
+        messages = lock_waiting_messages(waiting, limit=limit)
+        if not messages:
+            return []
+        until = now + timedelta(seconds=settings.MAIL_CLAIM_SECONDS)
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(claimed_until=until)
+    for message in messages:
+        message.claimed_until = until
+    return messages
+
+
+def _unclaim(messages: list[OutboxMessage]) -> None:
+    """Release claimed messages that were not tried: the next sender takes them at once."""
+    if messages:
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages], status=Status.PENDING).update(
+            claimed_until=None
+        )
 
 
 # --- What a send came to -------------------------------------------------------------------

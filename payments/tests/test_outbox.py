@@ -12,6 +12,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from payments import outbox
@@ -219,6 +220,76 @@ def test_a_hung_mail_server_is_given_up_fast_in_a_web_worker_then_left_alone(
     message = OutboxMessage.objects.get()
     assert (message.status, message.attempts, message.claimed_until) == (Status.PENDING, 0, None)
     assert "injoignable" in message.last_error
+
+
+@pytest.mark.postgres  # SQLite writes no FOR UPDATE
+@pytest.mark.django_db(transaction=True)
+def test_a_sales_messages_are_claimed_in_one_statement_then_marked_one_by_one(settings):
+    settings.MAIL_WORKER = True
+    with transaction.atomic():
+        outbox.queue(a_mail("confirmation"), a_mail("note"))
+
+    with CaptureQueriesContext(connection) as queries:
+        report = senders.send_pending(keys=["confirmation", "note"], limit=2)
+
+    assert report.sent == ["confirmation", "note"]
+    claims = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    assert len(claims) == 1
+    marks = [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "sent_at" in q["sql"]]
+    assert len(marks) == 2  # each recorded as soon as the mail server took it
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_requests_messages_are_claimed_together_and_released_untried_when_the_server_hangs(
+    settings, hung_mail_server, django_assert_max_num_queries
+):
+    settings.MAIL_WORKER = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", hung_mail_server
+    with transaction.atomic():
+        outbox.queue(a_mail("confirmation"), a_mail("note"))
+
+    # One claim for both (its SELECT ... SKIP LOCKED and UPDATE, in a transaction), the first
+    # released with its reason, the second released untried: nothing else.
+    with django_assert_max_num_queries(6):
+        report = senders.send_pending(keys=["confirmation", "note"], limit=2, timeout=0.3)
+
+    assert report.server_error
+    assert report.handled == 0
+    rows = dict(OutboxMessage.objects.values_list("key", "claimed_until"))
+    assert rows == {"confirmation": None, "note": None}  # the next sender takes both at once
+    assert OutboxMessage.objects.get(key="note").last_error == ""  # never tried
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {(Status.PENDING, 0)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_in_request_sender_looks_for_messages_due_again_at_most_every_30_seconds(
+    settings, monkeypatch
+):
+    settings.MAIL_WORKER = True  # queue only; the test plays the web worker's sender
+    monkeypatch.setattr(senders, "_due_checked_at", -senders.DUE_CHECK_SECONDS)
+
+    def due_again(key: str) -> None:
+        with transaction.atomic():
+            outbox.queue(a_mail(key))
+        OutboxMessage.objects.filter(key=key).update(
+            attempts=1, next_attempt_at=timezone.now() - timezone.timedelta(seconds=1)
+        )
+
+    def sale(key: str) -> list[str]:
+        with transaction.atomic():
+            outbox.queue(a_mail(key))
+        return senders.send_after_response([key]).sent
+
+    due_again("retry-1")
+    assert sale("sale-1") == ["sale-1", "retry-1"]
+
+    due_again("retry-2")
+    assert sale("sale-2") == ["sale-2"]  # looked a moment ago: the retry waits
+
+    monkeypatch.setattr(senders, "_due_checked_at", time.monotonic() - senders.DUE_CHECK_SECONDS)
+    assert sale("sale-3") == ["sale-3", "retry-2"]
 
 
 @pytest.mark.postgres
