@@ -5,14 +5,15 @@ loads when a process makes its first PDF (fpdf2 and fontTools weigh ~34 MB and ~
 (payments/document_content.py); this module only lays it out, with fpdf2. The font is
 Helvetica, one of the fourteen every PDF reader carries, written in Windows-1252: « € »,
 accents, « œ », guillemets and the no-break space of French amounts. Nothing is embedded, so
-a PDF costs ~17 ms of CPU and ~2 KB instead of ~64 ms and ~30 KB with a subset TrueType font
-(BENCHMARKS.md, "The webhook, third pass"): each sale makes one, for its confirmation. A
+a PDF costs ~8 ms of CPU and ~2 KB instead of ~64 ms and ~30 KB with a subset TrueType font
+and fpdf2's letter-by-letter line breaking (BENCHMARKS.md, "The webhook, third pass"): each
+sale makes one, for its confirmation. A
 character outside Windows-1252 (a piece named in another script) is printed as its closest
 Latin form, or « ? ».
 """
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -73,6 +74,26 @@ def one_line(text: str) -> str:
     return printable(text).replace(NBSP, " ")
 
 
+def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str] | None:
+    """`text` in lines no wider than `width` (by `measure`), broken at plain spaces; None when
+    one word alone is wider. Measuring whole lines, not letters, makes this several times
+    cheaper than fpdf2's `multi_cell` (BENCHMARKS.md, "The webhook, third pass")."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            if measure(word) > width:
+                return None
+            candidate = f"{line} {word}" if line else word
+            if line and measure(candidate) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
+
+
 def euros(amount: str | Decimal) -> str:
     with translation.override("fr"):
         text = formats.number_format(
@@ -123,8 +144,15 @@ class _Document(FPDF):
         return "Avoir" if self.credit_note else "Facture"
 
     def text_line(self, text: str, *, size: float = 9.5, style: str = "", h: float = 4.6):
+        """A paragraph, wrapped at spaces (no-break spaces hold amounts and dates together)."""
         self.set_font(FONT, style, size)
-        self.multi_cell(0, h, printable(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        text = printable(text)
+        lines = wrap(text, self.epw, self.get_string_width)
+        if lines is None:  # a word wider than the page: fpdf2 breaks it
+            self.multi_cell(0, h, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            return
+        for line in lines:
+            self.cell(0, h, line.replace(NBSP, " "), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def footer(self) -> None:
         seller = self.content["seller"]

@@ -730,3 +730,16 @@ def test_the_order_page_links_the_invoice_and_credit_notes(
     assert f'<a href="{note_link}" data-document>Avoir A-{YEAR}-00001</a>' in page
     assert "Remboursée partiellement" in page
     assert client.get(note_link).status_code == 200
+
+
+def test_paragraphs_wrap_at_spaces_and_keep_amounts_whole():
+    from payments.pdf_layout import NBSP, wrap
+
+    def measure(text: str) -> float:
+        return len(text)
+
+    text = f"Remboursement de 1{NBSP}320,50{NBSP}€ effectué le 06/12/2026"
+    lines = wrap(text, 16, measure)
+    assert lines == ["Remboursement de", f"1{NBSP}320,50{NBSP}€", "effectué le", "06/12/2026"]
+    assert wrap("une ligne\npuis une autre", 20, measure) == ["une ligne", "puis une autre"]
+    assert wrap("https://exemple.test/une-adresse-bien-trop-longue", 20, measure) is None
