@@ -33,6 +33,8 @@ NBSP = "\N{NO-BREAK SPACE}"
 GREY = (90, 90, 90)
 
 LINE = (200, 200, 200)
+HEADING_FILL = (240, 240, 240)
+ROW = 6  # mm, a table row
 
 
 def render(content: Mapping[str, Any], number: str) -> bytes:
@@ -252,20 +254,43 @@ class _Document(FPDF):
             headings = ["Désignation", "Prix"]
             widths = (146, 28)
             cells = [(r["label"], euros(r["ttc"])) for r in rows]
+        headings = [printable(h) for h in headings]
+        cells = [[one_line(value) for value in row] for row in cells]
         self.set_draw_color(*LINE)
         self.set_font(FONT, "", 9.5)
-        with self.table(
-            col_widths=widths,
-            text_align=("LEFT", *("RIGHT",) * (len(widths) - 1)),
-            line_height=6,
-            borders_layout="HORIZONTAL_LINES",
-            headings_style=FontFace(emphasis="BOLD", fill_color=(240, 240, 240)),
-            first_row_as_headings=True,
-        ) as table:
-            table.row([printable(h) for h in headings])
-            for row in cells:
-                table.row([printable(value) for value in row])
+        room = widths[0] - 2 * self.c_margin
+        if all(self.get_string_width(row[0]) <= room for row in cells):
+            self._one_line_rows(headings, widths, cells)
+        else:  # a label on several lines: fpdf2's table wraps it (several times slower)
+            with self.table(
+                col_widths=widths,
+                text_align=("LEFT", *("RIGHT",) * (len(widths) - 1)),
+                line_height=6,
+                borders_layout="HORIZONTAL_LINES",
+                headings_style=FontFace(emphasis="BOLD", fill_color=HEADING_FILL),
+                first_row_as_headings=True,
+            ) as table:
+                table.row(headings)
+                for row in cells:
+                    table.row(row)
         self.ln(3)
+
+    def _one_line_rows(self, headings: list[str], widths, cells: list[list[str]]) -> None:
+        """The lines as fpdf2's table draws them (headings on grey, a rule between rows),
+        one cell each."""
+        aligns = ("L", *("R",) * (len(widths) - 1))
+        self.set_font(FONT, "B", 9.5)
+        self.set_fill_color(*HEADING_FILL)
+        for text, width, align in zip(headings, widths, aligns, strict=True):
+            self.cell(width, ROW, text, align=align, fill=True)
+        self.ln(ROW)
+        self.set_font(FONT, "", 9.5)
+        for row in cells:
+            y = self.get_y()
+            self.line(self.l_margin, y, self.l_margin + sum(widths), y)
+            for text, width, align in zip(row, widths, aligns, strict=True):
+                self.cell(width, ROW, text, align=align)
+            self.ln(ROW)
 
     def totals(self) -> None:
         totals = self.content["totals"]

@@ -526,6 +526,24 @@ def test_a_name_in_another_script_prints_without_breaking_the_pdf(
     assert "Émile" in text
 
 
+def test_a_long_piece_name_wraps_in_its_row_and_prints_whole(
+    make_order, signed_event, post_webhook, stripe_session
+):
+    name = (
+        "Très grande armoire normande en chêne massif sculpté de fleurs et d'oiseaux, "
+        "avec sa clé d'origine et ses ferrures en laiton"
+    )
+    short, long_ = _piece("80.00"), _piece("1450.00")
+    Product.objects.filter(pk=long_.pk).update(name=name)
+    order = make_order(products=[short, Product.objects.get(pk=long_.pk)])
+    body, header = signed_event("checkout.session.completed", stripe_session(order))
+    post_webhook(body, header)
+
+    text = " ".join(_text(documents.pdf_of(Invoice.objects.get(order=order))).split())
+    assert name.replace("'", "’") in text.replace("'", "’")
+    assert "1 450,00 €" in text.replace(NBSP, " ")
+
+
 # --- The buyer's links and the owner's pages ---------------------------------------------------
 
 
@@ -733,7 +751,7 @@ def test_the_order_page_links_the_invoice_and_credit_notes(
 
 
 def test_paragraphs_wrap_at_spaces_and_keep_amounts_whole():
-    from payments.pdf_layout import NBSP, wrap
+    from payments.pdf_layout import wrap
 
     def measure(text: str) -> float:
         return len(text)
