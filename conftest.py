@@ -1,7 +1,9 @@
 """Project-wide test set-up: PostgreSQL and browser tests skip outside CI, fail inside it."""
 
 import itertools
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +38,33 @@ def _mail_server_not_paused() -> None:
     from payments.services import mail
 
     mail._paused_until = 0.0
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port on the loopback that accepts connections and never says a word: a mail server
+    or a Redis that hangs."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in accepted:
+        conn.close()
+    server.close()
 
 
 @pytest.fixture(autouse=True)

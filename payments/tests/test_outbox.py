@@ -2,7 +2,6 @@
 per event, claimed and marked per message, attachments made when sent, a hung mail server
 given up fast. Concurrency on real PostgreSQL; a real socket for the hung server."""
 
-import socket
 import threading
 import time
 from decimal import Decimal
@@ -168,40 +167,11 @@ def test_a_message_held_by_a_sender_is_left_to_it_until_its_claim_lapses(setting
     assert senders.send_pending().sent == ["held"]  # its sender died: the next one sends it
 
 
-@pytest.fixture
-def hung_mail_server():
-    """A socket that accepts connections and never says a word."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted = []
-    stop = threading.Event()
-
-    def accept():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_hung_mail_server_is_given_up_fast_in_a_web_worker_then_left_alone(
-    settings, hung_mail_server
-):
+def test_a_hung_mail_server_is_given_up_fast_in_a_web_worker_then_left_alone(settings, silent_port):
     settings.MAIL_WORKER = True  # queue only; the test plays the web worker's sender
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", hung_mail_server
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", silent_port
     settings.MAIL_REQUEST_TIMEOUT = 0.3
     with transaction.atomic():
         outbox.queue(a_mail("sale"))
@@ -242,11 +212,11 @@ def test_a_sales_messages_are_claimed_in_one_statement_then_marked_one_by_one(se
 
 @pytest.mark.django_db(transaction=True)
 def test_a_requests_messages_are_claimed_together_and_released_untried_when_the_server_hangs(
-    settings, hung_mail_server, django_assert_max_num_queries
+    settings, silent_port, django_assert_max_num_queries
 ):
     settings.MAIL_WORKER = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", hung_mail_server
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", silent_port
     with transaction.atomic():
         outbox.queue(a_mail("confirmation"), a_mail("note"))
 

@@ -5,7 +5,6 @@ loopback: one that accepts and never answers, one port nobody listens on."""
 
 import logging
 import socket
-import threading
 import time
 
 import pytest
@@ -15,32 +14,6 @@ from django.test import Client
 from shop import cache as shop_cache
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def hung_redis():
-    """A port that accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(64)
-    accepted, stop = [], threading.Event()
-
-    def accept():
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in accepted:
-        conn.close()
-    server.close()
 
 
 @pytest.fixture
@@ -87,9 +60,9 @@ def _timed(client: Client, url: str) -> float:
     return time.monotonic() - started
 
 
-def test_a_hung_redis_costs_one_short_wait_per_pause(redis_at, hung_redis, settings, pieces):
+def test_a_hung_redis_costs_one_short_wait_per_pause(redis_at, silent_port, settings, pieces):
     settings.REDIS_PAUSE_SECONDS = 1.0
-    redis_at(hung_redis)
+    redis_at(silent_port)
     client = Client()
     poll = f"/api/products?ids={pieces[0].pk}"
 
