@@ -1,7 +1,7 @@
 """What the order and event admins share: rows only services write, links to Stripe's
-dashboard, dates as the owner reads them."""
+dashboard, dates as the owner reads them, the order page's small tables."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -10,7 +10,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 
 class ServiceWrittenAdmin(admin.ModelAdmin):
@@ -57,3 +58,18 @@ def when(moment: datetime | None) -> str:
 def own_page(model_admin: admin.ModelAdmin, view: Callable[..., Any]) -> Callable[..., Any]:
     """A page of payments/admin/views.py, behind the admin's login, given its model admin."""
     return model_admin.admin_site.admin_view(partial(view, model_admin=model_admin))
+
+
+def table(
+    css_class: str, headings: Sequence[str], rows: SafeString, *, empty: str = ""
+) -> SafeString:
+    """One of the order page's small tables: `rows` are its `<tr>`s (format_html_join); with
+    none, `empty` when given, in place of the table."""
+    if not rows and empty:
+        return format_html("{}", empty)
+    return format_html(
+        '<table class="{}"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+        css_class,
+        format_html_join("", "<th>{}</th>", ((heading,) for heading in headings)),
+        rows,
+    )

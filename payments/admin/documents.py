@@ -14,7 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from payments.admin import views
-from payments.admin.common import own_page, when
+from payments.admin.common import own_page, table, when
 from payments.models import CreditNote, Invoice, Order, Refund
 from payments.services.refunds import refundable
 from products.templatetags.money import euros
@@ -87,13 +87,8 @@ class OrderRefundsMixin:
                 for refund in order.refunds.all()
             ),
         )
-        if not rows:
-            return format_html("{}", "Aucun remboursement.")
-        return format_html(
-            '<table class="order-refunds"><thead><tr><th>Décidé le</th><th>Montant</th>'
-            "<th>Motif</th><th>Stripe</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        headings = ("Décidé le", "Montant", "Motif", "Stripe")
+        return table("order-refunds", headings, rows, empty="Aucun remboursement.")
 
     @admin.display(description="facture et avoirs")
     def documents(self, order: Order) -> str:

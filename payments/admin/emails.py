@@ -12,6 +12,7 @@ from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from payments.admin.common import table
 from payments.models import Order, OutboxMessage
 from payments.services import mail
 from shop.admin_site import dated
@@ -120,10 +121,5 @@ def order_emails(order: Order) -> SafeString:
             for message in order.emails.all()
         ),
     )
-    if not rows:
-        return format_html("{}", "Aucun e-mail pour cette commande.")
-    return format_html(
-        '<table class="order-emails"><thead><tr><th>Objet</th><th>Destinataires</th>'
-        "<th>État</th></tr></thead><tbody>{}</tbody></table>",
-        rows,
-    )
+    headings = ("Objet", "Destinataires", "État")
+    return table("order-emails", headings, rows, empty="Aucun e-mail pour cette commande.")

@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString
 
 from payments import limits, services
 from payments.admin import views
-from payments.admin.common import ServiceWrittenAdmin, stripe_link, when
+from payments.admin.common import ServiceWrittenAdmin, stripe_link, table, when
 from payments.admin.documents import OrderRefundsMixin
 from payments.admin.emails import order_emails
 from payments.admin.filters import (
@@ -259,11 +259,7 @@ class OrderAdmin(OrderRefundsMixin, WithdrawalAdminMixin, ServiceWrittenAdmin):
                 for item in order.items.all()
             ),
         )
-        return format_html(
-            '<table class="order-pieces"><thead><tr><th>Pièce</th><th>Prix payé</th></tr>'
-            "</thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        return table("order-pieces", ("Pièce", "Prix payé"), rows)
 
     @admin.display(description="e-mails")
     def emails(self, order: Order) -> SafeString:
@@ -367,11 +363,7 @@ class OrderAdmin(OrderRefundsMixin, WithdrawalAdminMixin, ServiceWrittenAdmin):
             '<tr><td class="nowrap">{}</td><td>{}</td><td>{}</td></tr>',
             (_timeline_cells(entry) for entry in order_timeline(order)),
         )
-        return format_html(
-            '<table class="order-timeline"><thead><tr><th>Quand</th><th>Quoi</th>'
-            "<th>Résultat</th></tr></thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        return table("order-timeline", ("Quand", "Quoi", "Résultat"), rows)
 
     def get_ordering(self, request: HttpRequest) -> list[str]:
         """Orders to ship: the oldest payment first, the order they should leave in."""
