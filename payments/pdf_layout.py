@@ -255,7 +255,7 @@ class _Document(FPDF):
             widths = (146, 28)
             cells = [(r["label"], euros(r["ttc"])) for r in rows]
         headings = [printable(h) for h in headings]
-        cells = [[one_line(value) for value in row] for row in cells]
+        cells = [[printable(value) for value in row] for row in cells]
         self.set_draw_color(*LINE)
         self.set_font(FONT, "", 9.5)
         room = widths[0] - 2 * self.c_margin
@@ -289,7 +289,7 @@ class _Document(FPDF):
             y = self.get_y()
             self.line(self.l_margin, y, self.l_margin + sum(widths), y)
             for text, width, align in zip(row, widths, aligns, strict=True):
-                self.cell(width, ROW, text, align=align)
+                self.cell(width, ROW, text.replace(NBSP, " "), align=align)
             self.ln(ROW)
 
     def totals(self) -> None:
