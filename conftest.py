@@ -33,11 +33,12 @@ def _empty_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _mail_server_not_paused() -> None:
-    """A process pauses its mail sending after a mail server failure (payments/outbox.py):
-    each test starts without a pause left by another."""
+    """A process pauses its mail sending after a mail server failure, and looks for messages
+    due again now and then (payments/services/mail.py): each test starts as a new process."""
     from payments.services import mail
 
     mail._paused_until = 0.0
+    mail._due_checked_at = -mail.DUE_CHECK_SECONDS
 
 
 @pytest.fixture

@@ -238,7 +238,6 @@ def test_the_in_request_sender_looks_for_messages_due_again_at_most_every_30_sec
     settings, monkeypatch
 ):
     settings.MAIL_WORKER = True  # queue only; the test plays the web worker's sender
-    monkeypatch.setattr(senders, "_due_checked_at", -senders.DUE_CHECK_SECONDS)
 
     def due_again(key: str) -> None:
         with transaction.atomic():
