@@ -143,7 +143,7 @@ def webhook(port: int, args, workdir: Path, runs: list[Run]) -> bool:
         f"{paid}/{len(ids)} paid in {elapsed:.1f} s; "
         + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in checks.items())
     )
-    received = len(args.mails.read_text().splitlines()) if getattr(args, "mails", None) else 0
+    received = len(args.mails.read_text().splitlines())
     run.notes.append(
         f"e-mails received over SMTP by the local mail server since the run began: {received:,}"
     )
